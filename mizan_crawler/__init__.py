@@ -1,0 +1,5 @@
+"""mizan-crawler: a Scrapy crawler for Mizan Online (mizanonline.ir)."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

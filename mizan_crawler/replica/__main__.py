@@ -1,0 +1,41 @@
+"""``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from .corpus import Corpus
+from .server import ReplicaServer
+
+logger = logging.getLogger("mizan_crawler.replica")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Command-line options of the replica."""
+    parser = argparse.ArgumentParser(description="Serve a local replica of mizanonline.ir.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (loopback only)")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--articles", type=int, default=1000, help="corpus size (1-100000+)")
+    parser.add_argument("--seed", type=int, default=1, help="same seed, same corpus")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until interrupted."""
+    args = build_parser().parse_args(argv)
+    if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
+        raise SystemExit("the replica serves on loopback addresses only")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    server = ReplicaServer(Corpus(args.articles, seed=args.seed), host=args.host, port=args.port)
+    logger.info("Replica of %d articles at %s (seed %d)", args.articles, server.base_url, args.seed)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        logger.info("Stopped")
+    finally:
+        server.httpd.server_close()
+
+
+if __name__ == "__main__":
+    main()

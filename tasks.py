@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""One entry point for people and CI: installs into .venv/ when needed, then runs the task.
+
+    python3 tasks.py crawl [scrapy crawl options]   crawl (default: the article spider into data/)
+    python3 tasks.py test [pytest options]          lint with ruff, then the whole test suite
+    python3 tasks.py replica [--port 8000 ...]       serve the local replica site
+    python3 tasks.py bench                           run the benchmarks
+
+Only the standard library is used here, so it runs on a fresh machine with Python 3.11+.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".installed"
+DEFAULT_OUTPUT = "data/articles.jsonl"
+
+
+def run(*command: str | Path) -> None:
+    """Run a command in the checkout; stop with its exit status if it fails."""
+    status = subprocess.call([str(part) for part in command], cwd=ROOT)
+    if status != 0:
+        raise SystemExit(status)
+
+
+def install() -> None:
+    """Create .venv and install the project with its dev extras, unless already up to date."""
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file may be run by an older python3
+        raise SystemExit(f"Python 3.11+ is needed; this is {sys.version.split()[0]}")
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    if not (BIN / "python").exists():
+        sys.stderr.write(f"Creating {VENV} ...\n")
+        venv.create(VENV, with_pip=True)
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev]")
+    STAMP.write_text(wanted)
+
+
+def crawl(args: list[str]) -> None:
+    if not args or args[0].startswith("-"):
+        args = ["article", *args]
+    if not any(flag in args for flag in ("-o", "-O", "--output", "--overwrite-output")):
+        (ROOT / "data").mkdir(exist_ok=True)
+        args += ["-o", DEFAULT_OUTPUT]
+    run(BIN / "mizan-crawler", "crawl", *args)
+
+
+def test(args: list[str]) -> None:
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "python", "-m", "pytest", *args)
+
+
+def replica(args: list[str]) -> None:
+    run(BIN / "mizan-crawler", "replica", *args)
+
+
+def bench(args: list[str]) -> None:
+    for script in sorted((ROOT / "bench").glob("*.py")):
+        if not script.name.startswith("_"):
+            run(BIN / "python", script, *args)
+
+
+TASKS = {"crawl": crawl, "test": test, "replica": replica, "bench": bench}
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in TASKS:
+        raise SystemExit(__doc__)
+    install()
+    TASKS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
