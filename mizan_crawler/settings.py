@@ -48,3 +48,7 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 TELNETCONSOLE_ENABLED = False  # open ports nobody uses
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = os.environ.get("MIZAN_LOG_LEVEL", "INFO")
+
+# Final stats as JSON for schedulers and tests: set MIZAN_STATS_FILE (env or -s) to a path.
+MIZAN_STATS_FILE = os.environ.get("MIZAN_STATS_FILE", "")
+EXTENSIONS = {"mizan_crawler.extensions.StatsFile": 500}

@@ -7,6 +7,6 @@ It serves a deterministic corpus of articles in the live site's templates over r
 from __future__ import annotations
 
 from .corpus import Corpus, ReplicaArticle
-from .server import ReplicaServer
+from .server import ReplicaServer, Reply
 
-__all__ = ["Corpus", "ReplicaArticle", "ReplicaServer"]
+__all__ = ["Corpus", "ReplicaArticle", "ReplicaServer", "Reply"]

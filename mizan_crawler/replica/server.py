@@ -10,9 +10,10 @@ import json
 import math
 import re
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -31,6 +32,16 @@ class Reply:
     status: int
     body: bytes
     content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request the replica answered: what a test asserts politeness and fetch counts on."""
+
+    path: str
+    status: int
+    at: float
 
 
 def _html(status: int, page: str) -> Reply:
@@ -49,7 +60,9 @@ class ReplicaServer:
 
     def __init__(self, corpus: Corpus, host: str = "127.0.0.1", port: int = 0) -> None:
         self.corpus = corpus
-        self.requests: deque[tuple[str, int]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self.requests: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._scripted: dict[str, deque[Reply]] = {}
+        self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"replica": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -82,8 +95,21 @@ class ReplicaServer:
         """Serve in this thread until interrupted."""
         self.httpd.serve_forever()
 
+    def script(self, path: str, *replies: Reply) -> None:
+        """Answer the next requests for ``path`` with ``replies``, in order, then as usual."""
+        with self._lock:
+            self._scripted.setdefault(path, deque()).extend(replies)
+
+    def requests_for(self, path: str) -> list[LoggedRequest]:
+        """The logged requests whose path (with query) is ``path``."""
+        return [logged for logged in list(self.requests) if logged.path == path]
+
     def answer(self, target: str) -> Reply:
         """The reply to a GET of ``target`` (path and query)."""
+        with self._lock:
+            scripted = self._scripted.get(target)
+            if scripted:
+                return scripted.popleft()
         parts = urlsplit(target)
         path, query = unquote(parts.path), parse_qs(parts.query)
         for pattern, route in ROUTES:
@@ -120,7 +146,7 @@ class ReplicaServer:
         return _json(self.corpus.expected_record(found, self.base_url))
 
     def request_log(self, match: re.Match[str], query: dict[str, list[str]]) -> Reply:
-        return _json([{"path": path, "status": status} for path, status in list(self.requests)])
+        return _json([vars(logged) for logged in list(self.requests)])
 
     def truth_records(self) -> Iterator[dict[str, object]]:
         """What exists: every published, not withdrawn article, oldest first, as a short record."""
@@ -161,9 +187,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, send_body: bool) -> None:
         reply = self.replica.answer(self.path)
-        self.replica.requests.append((self.path, reply.status))
+        self.replica.requests.append(LoggedRequest(self.path, reply.status, time.monotonic()))
         self.send_response(reply.status, HTTPStatus(reply.status).phrase)
         self.send_header("Content-Type", reply.content_type)
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         if send_body:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import scrapy
+from scrapy.exceptions import UsageError
 
 from ..pages.article import canonical_url
 from .base import MizanSpider
@@ -36,7 +37,7 @@ class ArticleSpider(MizanSpider):
         super().__init__(**kwargs)
         self.start_urls_given = read_url_args(urls, url_file)
         if not self.start_urls_given:
-            raise ValueError("give article URLs with -a urls=URL[,URL...] or -a url_file=PATH")
+            raise UsageError("give article URLs with -a urls=URL[,URL...] or -a url_file=PATH")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for given in self.start_urls_given:

@@ -1,0 +1,74 @@
+"""Extraction speed: the project's full article parsing vs ``trafilatura.extract``, same pages.
+
+    python bench/parse.py [--pages 400] [--rounds 3] [--seed 1]
+
+Pages come from the replica's corpus, rendered in-process (both themes, all kinds). Both sides
+start from the HTML text, so both pay for building the DOM. Prints articles per second for each,
+best of the rounds, and their ratio (target: at least 4x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from collections.abc import Callable
+
+import trafilatura
+from parsel import Selector
+
+from mizan_crawler.pages.article import parse_article
+from mizan_crawler.replica import Corpus
+from mizan_crawler.replica.render import article_page
+
+BASE = "https://www.mizanonline.ir"
+
+
+def ours(page: tuple[int, str]) -> object:
+    code, html = page
+    return parse_article(
+        Selector(text=html), url=f"{BASE}/fa/news/{code}", base_url=BASE, crawled_at="bench"
+    ).article
+
+
+def theirs(page: tuple[int, str]) -> object:
+    return trafilatura.extract(page[1], output_format="json", with_metadata=True)
+
+
+def rate(
+    extract: Callable[[tuple[int, str]], object], pages: list[tuple[int, str]], rounds: int
+) -> float:
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for page in pages:
+            extract(page)
+        best = min(best, time.perf_counter() - started)
+    return len(pages) / best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=400)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    corpus = Corpus(args.pages, seed=args.seed)
+    pages = [(article.news_code, article_page(article)) for article in corpus]
+    ours_rate = rate(ours, pages, args.rounds)
+    theirs_rate = rate(theirs, pages, args.rounds)
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores"
+    )
+    lines = [
+        f"bench/parse.py: {len(pages)} replica pages, best of {args.rounds} rounds ({machine})",
+        f"  mizan-crawler parse_article : {ours_rate:8.1f} articles/s",
+        f"  trafilatura.extract         : {theirs_rate:8.1f} articles/s",
+        f"  ratio                       : {ours_rate / theirs_rate:8.2f}x (target >= 4x)",
+    ]
+    print("\n".join(lines))  # noqa: T201 - a benchmark's output is its result
+
+
+if __name__ == "__main__":
+    main()

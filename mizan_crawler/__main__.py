@@ -1,0 +1,7 @@
+"""``python -m mizan_crawler`` is the ``mizan-crawler`` command."""
+
+from __future__ import annotations
+
+from .cli import main
+
+main()
