@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -50,6 +50,7 @@ _NUMERIC_DATE = re.compile(r"(?<!\d)(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})(?!\d)"
 _TIME = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
 # How far the meta tag and the printed date may drift apart and still count as one moment.
 AGREEMENT_TOLERANCE = timedelta(minutes=1)
+JALALI_YEAR_LIMIT = 1700  # a year below this in a user-given day is a Jalali year
 
 
 class DateParseError(ValueError):
@@ -130,3 +131,33 @@ def parse_iso(raw: str) -> PublicationDate:
 def agree(first: PublicationDate, second: PublicationDate) -> bool:
     """Whether two parsed dates name the same moment (to the minute the site prints)."""
     return abs(first.moment - second.moment) < AGREEMENT_TOLERANCE
+
+
+_DAY = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
+
+
+def parse_day(text: str) -> date:
+    """A calendar day: Gregorian ``2024-06-01`` or Jalali ``1403-03-12`` (a year below 1700 is
+    Jalali), returned as the Gregorian day."""
+    match = _DAY.fullmatch(to_ascii_digits(text.strip()))
+    if not match:
+        raise DateParseError(
+            "expected a day as 2024-06-01 (Gregorian) or 1403-03-12 (Jalali)", text
+        )
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        if year < JALALI_YEAR_LIMIT:
+            return jdatetime.date(year, month, day).togregorian()
+        return date(year, month, day)
+    except ValueError as exc:
+        raise DateParseError(f"no such day ({exc})", text) from exc
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of ``day`` in Iran."""
+    return datetime(day.year, day.month, day.day, tzinfo=TEHRAN)
+
+
+def day_end(day: date) -> datetime:
+    """The last second of ``day`` in Iran (ranges of days are inclusive)."""
+    return day_start(day + timedelta(days=1)) - timedelta(seconds=1)

@@ -52,3 +52,26 @@ LOG_LEVEL = os.environ.get("MIZAN_LOG_LEVEL", "INFO")
 # Final stats as JSON for schedulers and tests: set MIZAN_STATS_FILE (env or -s) to a path.
 MIZAN_STATS_FILE = os.environ.get("MIZAN_STATS_FILE", "")
 EXTENSIONS = {"mizan_crawler.extensions.StatsFile": 500}
+
+# Pipelines, one job each: normalise, validate, deduplicate, store.
+ITEM_PIPELINES = {
+    "mizan_crawler.pipelines.normalize.NormalizePipeline": 100,
+    "mizan_crawler.pipelines.validate.ValidatePipeline": 200,
+    "mizan_crawler.pipelines.dedupe.DeduplicatePipeline": 300,
+    "mizan_crawler.pipelines.store.StorePipeline": 400,
+}
+# The store: SQLite by default (no server); postgresql://user:pass@host:port/db for teams.
+# An empty DATABASE_URL turns the store off (files only).
+DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/mizan.sqlite")
+MIZAN_STORE_BATCH = 100  # items per transaction
+MIZAN_STORE_FLUSH_SECONDS = 5.0  # never hold an item longer than this (checked as items arrive)
+MIZAN_SPOOL_DIR = os.environ.get(
+    "MIZAN_SPOOL_DIR", "data/spool"
+)  # items kept while the store is away
+
+# Files: JSONL/CSV/JSON from Scrapy, Parquet and Excel-friendly CSV (UTF-8 with BOM) from us.
+FEED_EXPORTERS = {
+    "csv": "mizan_crawler.exporters.CsvExporter",
+    "csvbom": "mizan_crawler.exporters.CsvBomExporter",
+    "parquet": "mizan_crawler.exporters.ParquetExporter",
+}

@@ -17,12 +17,16 @@ ZWNJ = "\u200c"
 # Arabic letter forms the site sometimes publishes, mapped to the Persian letters they stand for.
 _LETTERS = {"\u064a": "ی", "\u0649": "ی", "\u0643": "ک"}
 # Characters with no visible form that only get in the way: bidi marks and embeddings, BOM,
-# soft hyphen, zero-width space, word joiner, Arabic letter mark. ZWNJ (U+200C) is not here.
+# soft hyphen, zero-width space, word joiner, Arabic letter mark, and the C0 control characters
+# (NUL included) other than the whitespace ones below. ZWNJ (U+200C) is not here.
+_CONTROLS = "".join(map(chr, [*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F]))
 _INVISIBLE = "\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff\u00ad\u061c"
 # Space characters other than the plain space, including NBSP and the narrow/thin spaces.
 _SPACES = "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\r\f\v"
 
-_TABLE = str.maketrans({**_LETTERS, **dict.fromkeys(_INVISIBLE), **dict.fromkeys(_SPACES, " ")})
+_TABLE = str.maketrans(
+    {**_LETTERS, **dict.fromkeys(_INVISIBLE + _CONTROLS), **dict.fromkeys(_SPACES, " ")}
+)
 _MULTI_SPACE = re.compile(r" {2,}")
 _MULTI_ZWNJ = re.compile(ZWNJ + "{2,}")
 # A ZWNJ beside a space (or at either end) joins nothing: it is dropped, the space stays.

@@ -1,0 +1,171 @@
+"""Write items to the store in batched transactions; spool them locally while it is away."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import deferred_from_coro
+
+from ..store import Store, StoreConfigError, StoreUnavailable, open_store, parse_database_url
+from ..store.spool import Spool
+
+logger = logging.getLogger(__name__)
+
+
+class StorePipeline:
+    """Upserts by news code. Disabled when ``DATABASE_URL`` is empty.
+
+    A batch the store refuses because it is unreachable or unwritable goes to the spool file and
+    is written, before anything newer, as soon as the store answers again (in this run or the
+    next). Stats: ``mizan/store/new|updated|unchanged|older|spooled|replayed``.
+    """
+
+    def __init__(self, crawler: Crawler, database_url: str, spool_dir: Path) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.database_url = database_url
+        try:
+            self.url = parse_database_url(database_url)
+        except StoreConfigError as error:
+            raise ValueError(str(error)) from None
+        settings = crawler.settings
+        self.batch_size = settings.getint("MIZAN_STORE_BATCH", 100)
+        self.flush_seconds = settings.getfloat("MIZAN_STORE_FLUSH_SECONDS", 5.0)
+        self.spool = Spool(spool_dir, self.url.redacted)
+        self.store: Store | None = None
+        self.buffer: list[dict[str, Any]] = []
+        self.last_flush = time.monotonic()
+        self.outage = False
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        database_url = crawler.settings.get("DATABASE_URL")
+        if not database_url:
+            raise NotConfigured("DATABASE_URL is empty: no store")
+        return cls(
+            crawler, database_url, Path(crawler.settings.get("MIZAN_SPOOL_DIR", "data/spool"))
+        )
+
+    def open_spider(self) -> None:
+        self.store = open_store(self.database_url)
+        logger.info("Storing articles in %s", self.url.redacted)
+        self._replay()
+
+    def process_item(self, item: Any) -> Any:
+        self.buffer.append(ItemAdapter(item).asdict())
+        if (
+            len(self.buffer) >= self.batch_size
+            or time.monotonic() - self.last_flush >= self.flush_seconds
+        ):
+            self.flush()
+        return item
+
+    def close_spider(self) -> None:
+        self.flush()
+        if self.buffer:
+            codes = ", ".join(str(record.get("news_code")) for record in self.buffer)
+            logger.critical(
+                "%d items could not be kept anywhere: news codes %s", len(self.buffer), codes
+            )
+        left = len(self.spool)
+        if left:
+            logger.error(
+                "%d items could not be stored in %s and are kept in %s; the next crawl with the "
+                "same DATABASE_URL writes them first",
+                left,
+                self.url.redacted,
+                self.spool.path,
+            )
+        if self.store is not None:
+            self.store.close()
+
+    def flush(self) -> None:
+        """Write the buffered items (after any spooled ones), or spool them."""
+        batch, self.buffer = self.buffer, []
+        self.last_flush = time.monotonic()
+        if not batch:
+            return
+        try:
+            self._connected().write([])  # fail fast before touching the spool
+            self._replay()
+            self._write(batch)
+        except StoreUnavailable as error:
+            self._to_spool(batch, error)
+            return
+        if self.outage:
+            logger.info("Store %s is back; spooled items written", self.url.redacted)
+            self.outage = False
+
+    def _connected(self) -> Store:
+        if self.store is None or self.store.connection is None:
+            if self.store is not None:
+                self.store.close()
+            self.store = open_store(self.database_url)
+        return self.store
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        """Write a batch; if the database refuses its content, write the rest one by one."""
+        try:
+            self._count(self._connected().write(batch))
+        except StoreUnavailable:
+            raise
+        except Exception:  # a value the database refuses: find it, keep the others
+            for record in batch:
+                self._write_single(record)
+
+    def _write_single(self, record: dict[str, Any]) -> None:
+        try:
+            self._count(self._connected().write([record]))
+        except StoreUnavailable:
+            raise
+        except Exception as error:
+            self.stats.inc_value("mizan/store/rejected")
+            logger.error(
+                "Store %s rejected news_code %s (%s): %s",
+                self.url.redacted,
+                record.get("news_code"),
+                record.get("url"),
+                " ".join(str(error).split()),
+            )
+
+    def _replay(self) -> None:
+        if not self.spool.path.exists():
+            return
+        for batch in self.spool.batches(self.batch_size):
+            self._write(batch)
+            self.stats.inc_value("mizan/store/replayed", len(batch))
+        self.spool.clear()
+
+    def _to_spool(self, batch: list[dict[str, Any]], error: StoreUnavailable) -> None:
+        if not self.outage:
+            logger.error("%s; spooling items to %s until it is back", error, self.spool.path)
+            self.outage = True
+        if self.store is not None:
+            self.store.close()
+        try:
+            self.spool.append(batch)
+        except OSError as spool_error:
+            self.buffer[:0] = batch  # held in memory, tried again at the next flush
+            self._stop(
+                f"neither the store nor the spool {self.spool.path} can be written ({spool_error})"
+            )
+            return
+        self.stats.inc_value("mizan/store/spooled", len(batch))
+
+    def _stop(self, why: str) -> None:
+        if not self.stopping:
+            self.stopping = True
+            logger.critical("%s: stopping the crawl", why)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_unavailable"))
+
+    def _count(self, outcome: Counter[str]) -> None:
+        for name, number in outcome.items():
+            self.stats.inc_value(f"mizan/store/{name}", number)

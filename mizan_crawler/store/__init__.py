@@ -1,0 +1,28 @@
+"""Stores chosen by ``DATABASE_URL``: SQLite by default, PostgreSQL for teams."""
+
+from __future__ import annotations
+
+from .base import Filters, Store, StoreUnavailable
+from .postgres import PostgresStore
+from .sqlite import SQLiteStore
+from .urls import DEFAULT_DATABASE_URL, StoreConfigError, parse_database_url, redact
+
+
+def open_store(database_url: str) -> Store:
+    """Connect to the store ``database_url`` names, creating or migrating its schema."""
+    parsed = parse_database_url(database_url)
+    if parsed.scheme == "sqlite":
+        return SQLiteStore(parsed).open()
+    return PostgresStore(parsed).open()
+
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "Filters",
+    "Store",
+    "StoreConfigError",
+    "StoreUnavailable",
+    "open_store",
+    "parse_database_url",
+    "redact",
+]

@@ -1,0 +1,289 @@
+"""The store: one row per news code, the history of edited articles, written in batches.
+
+The SQL is written once, with ``:name`` parameters; each database module supplies its
+connection, column types and how values cross the boundary (lists, timestamps).
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .records import RECORD_COLUMNS, to_row
+from .urls import StoreURL
+
+SCHEMA_VERSION = 1
+_FIELDS = RECORD_COLUMNS[1:]  # all but news_code
+_COLUMNS = ", ".join(RECORD_COLUMNS)
+
+
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(f":{name}" for name in columns)
+
+
+INSERT_ARTICLE = (
+    f"INSERT INTO articles ({_COLUMNS}, published_epoch, first_seen_at, last_seen_at) "
+    f"VALUES ({_names(RECORD_COLUMNS)}, :published_epoch, :now, :now) "
+    "ON CONFLICT (news_code) DO NOTHING RETURNING news_code"
+)
+SELECT_STATE = "SELECT content_hash, crawled_at FROM articles WHERE news_code = :news_code"
+ARCHIVE_CURRENT = (
+    f"INSERT INTO article_revisions ({_COLUMNS}, revised_at) "
+    f"SELECT {_COLUMNS}, :now FROM articles WHERE news_code = :news_code"
+)
+ARCHIVE_GIVEN = (
+    f"INSERT INTO article_revisions ({_COLUMNS}, revised_at) "
+    f"VALUES ({_names(RECORD_COLUMNS)}, :now)"
+)
+UPDATE_ARTICLE = (
+    "UPDATE articles SET "
+    + ", ".join(f"{name} = :{name}" for name in _FIELDS)
+    + ", published_epoch = :published_epoch, last_seen_at = :now WHERE news_code = :news_code"
+)
+TOUCH_ARTICLE = "UPDATE articles SET last_seen_at = :now WHERE news_code = :news_code"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which rows an export or a summary covers: publication instants (inclusive) and service."""
+
+    since_epoch: int | None = None
+    until_epoch: int | None = None
+    service: str | None = None
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        """A ``WHERE`` clause (or ``""``) and its parameters."""
+        clauses, params = [], {}
+        if self.since_epoch is not None:
+            clauses.append("published_epoch >= :since_epoch")
+            params["since_epoch"] = self.since_epoch
+        if self.until_epoch is not None:
+            clauses.append("published_epoch <= :until_epoch")
+            params["until_epoch"] = self.until_epoch
+        if self.service is not None:
+            clauses.append("service = :service")
+            params["service"] = self.service
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+class StoreUnavailable(RuntimeError):
+    """The database cannot be reached or written now; the message never holds a password."""
+
+
+class Store(ABC):
+    """Base class of the SQLite and PostgreSQL stores."""
+
+    lock_suffix = ""  # "FOR UPDATE" where the database locks single rows
+
+    def __init__(self, url: StoreURL) -> None:
+        self.url = url
+        self.connection: Any = None
+
+    # What each database supplies -------------------------------------------------------------
+
+    @abstractmethod
+    def _connect(self) -> Any:
+        """A new DB-API connection; raise ``StoreUnavailable`` when there is none to be had."""
+
+    @abstractmethod
+    def _migrations(self) -> dict[int, list[str]]:
+        """DDL statements per schema version."""
+
+    @abstractmethod
+    def _sql(self, statement: str) -> str:
+        """``statement`` in the driver's parameter style."""
+
+    @abstractmethod
+    def _begin_write(self, cursor: Any) -> None:
+        """Start a write transaction."""
+
+    @abstractmethod
+    def _to_db(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Row values as the driver takes them."""
+
+    @abstractmethod
+    def _from_db(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Row values as records hold them."""
+
+    @abstractmethod
+    def _stream(self, statement: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Rows of a query, fetched in chunks rather than all at once."""
+
+    @abstractmethod
+    def _is_outage(self, error: Exception) -> bool:
+        """Whether ``error`` means the database is unreachable or unwritable (worth spooling)."""
+
+    # Lifecycle -----------------------------------------------------------------------------
+
+    def open(self) -> Store:
+        """Connect and bring the schema to the current version."""
+        self.connection = self._connect()
+        try:
+            self._migrate()
+        except Exception as error:
+            self.close()
+            if self._is_outage(error):
+                raise StoreUnavailable(f"store {self.url.redacted} unavailable: {error}") from error
+            raise
+        return self
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            finally:
+                self.connection = None
+
+    def __enter__(self) -> Store:
+        return self.open()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _execute(self, cursor: Any, statement: str, params: dict[str, Any] | None = None) -> Any:
+        cursor.execute(self._sql(statement), params or {})
+        return cursor
+
+    def _migrate(self) -> None:
+        cursor = self.connection.cursor()
+        self._begin_write(cursor)
+        try:
+            self._execute(
+                cursor, "CREATE TABLE IF NOT EXISTS mizan_schema (version INTEGER NOT NULL)"
+            )
+            self._lock_schema(cursor)
+            found = self._execute(cursor, "SELECT MAX(version) FROM mizan_schema").fetchone()[0]
+            current = found or 0
+            for version in sorted(v for v in self._migrations() if v > current):
+                for statement in self._migrations()[version]:
+                    self._execute(cursor, statement)
+                self._execute(
+                    cursor, "INSERT INTO mizan_schema (version) VALUES (:v)", {"v": version}
+                )
+            self.connection.commit()
+        except Exception:
+            self.connection.rollback()
+            raise
+
+    @abstractmethod
+    def _lock_schema(self, cursor: Any) -> None:
+        """Keep two processes from migrating at once."""
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the store."""
+        cursor = self.connection.cursor()
+        value = self._execute(cursor, "SELECT MAX(version) FROM mizan_schema").fetchone()[0]
+        self.connection.commit()
+        return int(value or 0)
+
+    # Writing ---------------------------------------------------------------------------------
+
+    def write(self, records: Sequence[dict[str, Any]]) -> Counter[str]:
+        """Upsert ``records`` in one transaction; count them as new, updated, unchanged, older.
+
+        ``older``: a record crawled before the stored version that differs from it (for example
+        a spooled item written late); it is kept as a revision and does not replace the row.
+        """
+        outcome: Counter[str] = Counter()
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        cursor = self.connection.cursor()
+        try:
+            self._begin_write(cursor)
+            for record in records:
+                outcome[self._write_one(cursor, self._to_db({**to_row(record), "now": now}))] += 1
+            self.connection.commit()
+        except Exception as error:
+            self._rollback_quietly()
+            if self._is_outage(error):
+                raise StoreUnavailable(f"store {self.url.redacted} unavailable: {error}") from error
+            raise
+        return outcome
+
+    def _write_one(self, cursor: Any, row: dict[str, Any]) -> str:
+        if self._execute(cursor, INSERT_ARTICLE, row).fetchone() is not None:
+            return "new"
+        stored_hash, stored_crawled = self._execute(
+            cursor, f"{SELECT_STATE} {self.lock_suffix}", row
+        ).fetchone()
+        if stored_hash == row["content_hash"]:
+            self._execute(cursor, TOUCH_ARTICLE, row)
+            return "unchanged"
+        if _instant(row["crawled_at"]) < _instant(stored_crawled):
+            self._execute(cursor, ARCHIVE_GIVEN, row)
+            return "older"
+        self._execute(cursor, ARCHIVE_CURRENT, row)
+        self._execute(cursor, UPDATE_ARTICLE, row)
+        return "updated"
+
+    def _rollback_quietly(self) -> None:
+        try:
+            self.connection.rollback()
+        except Exception:  # the connection may be gone; the original error is what matters
+            self.close()
+
+    # Reading ---------------------------------------------------------------------------------
+
+    def known_codes(self) -> set[int]:
+        """Every stored news code."""
+        cursor = self._execute(self.connection.cursor(), "SELECT news_code FROM articles")
+        codes = {int(row[0]) for row in cursor.fetchall()}
+        self.connection.commit()
+        return codes
+
+    def newest_published_at(self) -> str | None:
+        """The latest stored publication time (ISO 8601, Iran offset), or ``None`` when empty."""
+        rows = list(self.iter_articles(order="published_epoch DESC", limit=1))
+        return rows[0]["published_at"] if rows else None
+
+    def iter_articles(
+        self,
+        filters: Filters | None = None,
+        order: str = "published_epoch, news_code",
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Stored records (with ``first_seen_at``/``last_seen_at``), streamed."""
+        where, params = (filters or Filters()).where()
+        if order.startswith("published_epoch DESC"):
+            where += (" AND" if where else " WHERE") + " published_epoch IS NOT NULL"
+        statement = (
+            f"SELECT {_COLUMNS}, first_seen_at, last_seen_at FROM articles{where} ORDER BY {order}"
+        )
+        if limit is not None:
+            statement += f" LIMIT {int(limit)}"
+        for row in self._stream(statement, params):
+            yield self._from_db(row)
+
+    def count_revisions(self) -> int:
+        """How many earlier versions are kept."""
+        cursor = self._execute(self.connection.cursor(), "SELECT COUNT(*) FROM article_revisions")
+        value = cursor.fetchone()[0]
+        self.connection.commit()
+        return int(value)
+
+    def iter_revisions(self, news_code: int) -> Iterator[dict[str, Any]]:
+        """Earlier versions of one article, oldest first."""
+        statement = (
+            f"SELECT {_COLUMNS}, revised_at FROM article_revisions "
+            "WHERE news_code = :news_code ORDER BY id"
+        )
+        for row in self._stream(statement, {"news_code": news_code}):
+            yield self._from_db(row)
+
+
+def _instant(value: str | datetime) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+_PARAM = re.compile(r"(?<!:):([a-z_]+)")
+
+
+def pyformat(statement: str) -> str:
+    """``:name`` parameters as ``%(name)s`` (psycopg's style)."""
+    return _PARAM.sub(r"%(\1)s", statement)

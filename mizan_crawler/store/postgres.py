@@ -1,0 +1,114 @@
+"""The PostgreSQL store: for teams, scheduled crawls and many workers writing at once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import count
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import psycopg
+from psycopg.rows import dict_row
+
+from .base import Store, StoreUnavailable, pyformat
+
+TEHRAN = ZoneInfo("Asia/Tehran")
+_RECORD_DDL = """
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    published_at TIMESTAMPTZ,
+    published_at_jalali TEXT,
+    published_at_raw TEXT,
+    kind TEXT NOT NULL,
+    crawled_at TIMESTAMPTZ NOT NULL,
+    content_hash TEXT NOT NULL,
+    uptitle TEXT,
+    lead TEXT,
+    service TEXT,
+    category TEXT,
+    tags TEXT[] NOT NULL DEFAULT '{}',
+    image_urls TEXT[] NOT NULL DEFAULT '{}',
+    source TEXT NOT NULL,
+    language TEXT NOT NULL"""
+
+MIGRATIONS = {
+    1: [
+        f"""CREATE TABLE articles (
+    news_code BIGINT PRIMARY KEY,{_RECORD_DDL},
+    published_epoch BIGINT,
+    first_seen_at TIMESTAMPTZ NOT NULL,
+    last_seen_at TIMESTAMPTZ NOT NULL)""",
+        "CREATE INDEX articles_published ON articles (published_epoch)",
+        "CREATE INDEX articles_service ON articles (service)",
+        f"""CREATE TABLE article_revisions (
+    id BIGSERIAL PRIMARY KEY,
+    news_code BIGINT NOT NULL,{_RECORD_DDL},
+    revised_at TIMESTAMPTZ NOT NULL)""",
+        "CREATE INDEX article_revisions_code ON article_revisions (news_code)",
+    ]
+}
+# Any number fits: an arbitrary constant naming "this project's schema migration" lock.
+MIGRATION_LOCK = 0x6D697A616E
+STREAM_CHUNK = 500
+_cursor_names = count()
+
+
+def _iso(value: Any, zone: ZoneInfo | Any) -> Any:
+    return value.astimezone(zone).isoformat() if isinstance(value, datetime) else value
+
+
+class PostgresStore(Store):
+    """Lists are ``text[]``; times are ``timestamptz`` (read back in Iran time / UTC)."""
+
+    lock_suffix = "FOR UPDATE"
+
+    def _connect(self) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self.url.url, connect_timeout=10)
+        except psycopg.Error as error:
+            password = urlsplit(self.url.url).password
+            message = str(error).replace(password, "***") if password else str(error)
+            message = " ".join(message.split())  # psycopg's messages span lines
+            raise StoreUnavailable(f"cannot connect to {self.url.redacted}: {message}") from None
+
+    def _migrations(self) -> dict[int, list[str]]:
+        return MIGRATIONS
+
+    def _sql(self, statement: str) -> str:
+        return pyformat(statement)
+
+    def _begin_write(self, cursor: Any) -> None:
+        """psycopg opens a transaction at the first statement; nothing to do."""
+
+    def _lock_schema(self, cursor: Any) -> None:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+
+    def _to_db(self, row: dict[str, Any]) -> dict[str, Any]:
+        return row
+
+    def _from_db(self, row: Any) -> dict[str, Any]:
+        record = dict(row)
+        if "published_at" in record:
+            record["published_at"] = _iso(record["published_at"], TEHRAN)
+        for name in ("crawled_at", "first_seen_at", "last_seen_at", "revised_at"):
+            if name in record:
+                record[name] = _iso(record[name], UTC)
+        return record
+
+    def _stream(self, statement: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A server-side cursor, so a large export never holds the whole table."""
+        with (
+            self.connection.transaction(),
+            self.connection.cursor(
+                name=f"mizan_stream_{next(_cursor_names)}", row_factory=dict_row
+            ) as cursor,
+        ):
+            cursor.execute(pyformat(statement), params)
+            while chunk := cursor.fetchmany(STREAM_CHUNK):
+                yield from chunk
+
+    def _is_outage(self, error: Exception) -> bool:
+        return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)

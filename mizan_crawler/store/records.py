@@ -1,0 +1,28 @@
+"""How an ``Article`` record maps to store rows and back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..items import ARTICLE_FIELDS
+
+LIST_FIELDS = ("tags", "image_urls")
+# Record fields stored in both tables, in a fixed order (``news_code`` is the key).
+RECORD_COLUMNS = ARTICLE_FIELDS
+# Extra columns of ``articles``: a sortable publication instant and the store's own bookkeeping.
+EXTRA_COLUMNS = ("published_epoch", "first_seen_at", "last_seen_at")
+
+
+def published_epoch(published_at: str | None) -> int | None:
+    """Seconds since the epoch of an ISO 8601 timestamp with offset, for ordering and filters."""
+    return None if published_at is None else int(datetime.fromisoformat(published_at).timestamp())
+
+
+def to_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as named parameters for the store (lists kept as lists; the store adapts them)."""
+    row = {name: record.get(name) for name in RECORD_COLUMNS}
+    for name in LIST_FIELDS:
+        row[name] = list(row[name] or [])
+    row["published_epoch"] = published_epoch(row["published_at"])
+    return row

@@ -1,0 +1,99 @@
+"""The embedded default store: one SQLite file, no server."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from .base import Store, StoreUnavailable
+from .records import LIST_FIELDS
+
+_RECORD_DDL = """
+    url TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    published_at TEXT,
+    published_at_jalali TEXT,
+    published_at_raw TEXT,
+    kind TEXT NOT NULL,
+    crawled_at TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    uptitle TEXT,
+    lead TEXT,
+    service TEXT,
+    category TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    image_urls TEXT NOT NULL DEFAULT '[]',
+    source TEXT NOT NULL,
+    language TEXT NOT NULL"""
+
+MIGRATIONS = {
+    1: [
+        f"""CREATE TABLE articles (
+    news_code INTEGER PRIMARY KEY,{_RECORD_DDL},
+    published_epoch INTEGER,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL)""",
+        "CREATE INDEX articles_published ON articles (published_epoch)",
+        "CREATE INDEX articles_service ON articles (service)",
+        f"""CREATE TABLE article_revisions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    news_code INTEGER NOT NULL,{_RECORD_DDL},
+    revised_at TEXT NOT NULL)""",
+        "CREATE INDEX article_revisions_code ON article_revisions (news_code)",
+    ]
+}
+STREAM_CHUNK = 500
+
+
+class SQLiteStore(Store):
+    """Lists are JSON text (SQLite's JSON functions read them); times are ISO 8601 text."""
+
+    def _connect(self) -> sqlite3.Connection:
+        path = self.url.path
+        assert path is not None
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")  # readers do not block the crawl
+            connection.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe
+        except (OSError, sqlite3.Error) as error:
+            raise StoreUnavailable(f"cannot open SQLite store {path}: {error}") from error
+        connection.row_factory = sqlite3.Row
+        return connection
+
+    def _migrations(self) -> dict[int, list[str]]:
+        return MIGRATIONS
+
+    def _sql(self, statement: str) -> str:
+        return statement
+
+    def _begin_write(self, cursor: Any) -> None:
+        if not self.connection.in_transaction:
+            cursor.execute("BEGIN IMMEDIATE")  # take the write lock now, not at the first write
+
+    def _lock_schema(self, cursor: Any) -> None:
+        """BEGIN IMMEDIATE already holds the database's write lock."""
+
+    def _to_db(self, row: dict[str, Any]) -> dict[str, Any]:
+        converted = dict(row)
+        for name in LIST_FIELDS:
+            converted[name] = json.dumps(row[name], ensure_ascii=False)
+        return converted
+
+    def _from_db(self, row: Any) -> dict[str, Any]:
+        record = dict(row)
+        for name in LIST_FIELDS:
+            if name in record:
+                record[name] = json.loads(record[name])
+        return record
+
+    def _stream(self, statement: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        cursor = self.connection.execute(statement, params)
+        while chunk := cursor.fetchmany(STREAM_CHUNK):
+            yield from chunk
+
+    def _is_outage(self, error: Exception) -> bool:
+        return isinstance(error, sqlite3.OperationalError | OSError)
