@@ -24,7 +24,7 @@ class StatsFile:
     def from_crawler(cls, crawler: Crawler) -> StatsFile:
         path = crawler.settings.get("MIZAN_STATS_FILE")
         if not path:
-            raise NotConfigured("MIZAN_STATS_FILE is not set")
+            raise NotConfigured  # silent: most runs do not want the file
         extension = cls(crawler, Path(path))
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension

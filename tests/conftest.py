@@ -1,12 +1,18 @@
-"""Shared fixtures: a replica site on a free loopback port."""
+"""Shared fixtures: a replica site on a free loopback port, stores on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
+import psycopg
 import pytest
 
 from mizan_crawler.replica import Corpus, ReplicaServer
+
+PG_ADMIN_URL = os.environ.get("MIZAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(scope="session")
@@ -14,3 +20,39 @@ def replica() -> Iterator[ReplicaServer]:
     """A replica of 300 articles, served over real HTTP for the whole session."""
     with ReplicaServer(Corpus(300, seed=7)) as server:
         yield server
+
+
+def _admin() -> psycopg.Connection:
+    try:
+        return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI ({PG_ADMIN_URL}): {error}")
+        pytest.skip(f"no PostgreSQL at {PG_ADMIN_URL}")
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session (dropped at the end)."""
+    name = f"mizan_test_{uuid.uuid4().hex[:10]}"
+    with _admin() as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with _admin() as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_server_url: str) -> str:
+    """The session's PostgreSQL database, emptied for this test."""
+    with psycopg.connect(pg_server_url, autocommit=True) as connection:
+        connection.execute("DROP TABLE IF EXISTS articles, article_revisions, mizan_schema")
+    return pg_server_url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs on a new SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite'}"
+    return request.getfixturevalue("pg_url")

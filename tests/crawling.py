@@ -1,5 +1,5 @@
-"""Run a real crawl in a child process (Scrapy's reactor runs once per process) and read back
-what it wrote: the JSONL feed, the final stats and the log."""
+"""Run real crawls in child processes (Scrapy's reactor runs once per process) and read back
+what they wrote: the JSONL feed, the final stats and the log."""
 
 from __future__ import annotations
 
@@ -22,27 +22,67 @@ class CrawlResult:
     log: str
 
 
+@dataclass
+class RunningCrawl:
+    """A crawl started in the background; ``wait()`` collects it."""
+
+    process: subprocess.Popen[str]
+    workdir: Path
+
+    def wait(self, timeout: float = 120) -> CrawlResult:
+        output, _ = self.process.communicate(timeout=timeout)
+        feed, stats_file = self.workdir / "items.jsonl", self.workdir / "stats.json"
+        items = []
+        if feed.exists():
+            items = [json.loads(line) for line in feed.read_text("utf-8").splitlines() if line]
+        stats = json.loads(stats_file.read_text("utf-8")) if stats_file.exists() else {}
+        return CrawlResult(self.process.returncode, items, stats, output)
+
+
+def start_crawl(
+    spider: str,
+    base_url: str,
+    workdir: Path,
+    *spider_args: str,
+    settings: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
+) -> RunningCrawl:
+    """``mizan-crawler crawl SPIDER -a ARG... -O items.jsonl`` against ``base_url``, at full speed.
+
+    The store is the default SQLite file under ``workdir`` unless ``env`` sets ``DATABASE_URL``.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "mizan_crawler", "crawl", spider, "-O", "items.jsonl"]
+    for argument in spider_args:
+        command += ["-a", argument]
+    for name, value in {"DOWNLOAD_DELAY": "0", **(settings or {})}.items():
+        command += ["-s", f"{name}={value}"]
+    environment = {
+        **os.environ,
+        "MIZAN_BASE_URL": base_url,
+        "MIZAN_STATS_FILE": str(workdir / "stats.json"),
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return RunningCrawl(process, workdir)
+
+
 def run_crawl(
     spider: str,
     base_url: str,
     workdir: Path,
     *spider_args: str,
     settings: dict[str, str] | None = None,
+    env: dict[str, str] | None = None,
     timeout: float = 120,
 ) -> CrawlResult:
-    """``mizan-crawler crawl SPIDER -a ARG... -O items.jsonl`` against ``base_url``."""
-    feed, stats_file = workdir / "items.jsonl", workdir / "stats.json"
-    command = [sys.executable, "-m", "mizan_crawler", "crawl", spider, "-O", str(feed)]
-    for argument in spider_args:
-        command += ["-a", argument]
-    for name, value in {"DOWNLOAD_DELAY": "0", **(settings or {})}.items():
-        command += ["-s", f"{name}={value}"]
-    env = {**os.environ, "MIZAN_BASE_URL": base_url, "MIZAN_STATS_FILE": str(stats_file)}
-    done = subprocess.run(
-        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
-    items = []
-    if feed.exists():
-        items = [json.loads(line) for line in feed.read_text("utf-8").splitlines() if line]
-    stats = json.loads(stats_file.read_text("utf-8")) if stats_file.exists() else {}
-    return CrawlResult(done.returncode, items, stats, done.stdout + done.stderr)
+    """Run a crawl to the end (see ``start_crawl``)."""
+    running = start_crawl(spider, base_url, workdir, *spider_args, settings=settings, env=env)
+    return running.wait(timeout)

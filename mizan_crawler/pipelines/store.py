@@ -18,13 +18,15 @@ from ..store.spool import Spool
 
 logger = logging.getLogger(__name__)
 
+WRITE_ATTEMPTS = 3
+
 
 class StorePipeline:
     """Upserts by news code. Disabled when ``DATABASE_URL`` is empty.
 
     A batch the store refuses because it is unreachable or unwritable goes to the spool file and
     is written, before anything newer, as soon as the store answers again (in this run or the
-    next). Stats: ``mizan/store/new|updated|unchanged|older|spooled|replayed``.
+    next). Stats: ``mizan/store/new|updated|unchanged|older|rejected|spooled|replayed|reconnects``.
     """
 
     def __init__(self, crawler: Crawler, database_url: str, spool_dir: Path) -> None:
@@ -38,6 +40,7 @@ class StorePipeline:
         settings = crawler.settings
         self.batch_size = settings.getint("MIZAN_STORE_BATCH", 100)
         self.flush_seconds = settings.getfloat("MIZAN_STORE_FLUSH_SECONDS", 5.0)
+        self.close_retry_seconds = settings.getfloat("MIZAN_STORE_CLOSE_RETRY_SECONDS", 2.0)
         self.spool = Spool(spool_dir, self.url.redacted)
         self.store: Store | None = None
         self.buffer: list[dict[str, Any]] = []
@@ -55,9 +58,19 @@ class StorePipeline:
         )
 
     def open_spider(self) -> None:
-        self.store = open_store(self.database_url)
-        logger.info("Storing articles in %s", self.url.redacted)
-        self._replay()
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                self._connected()
+                self._replay()
+            except StoreUnavailable as error:
+                self._disconnect()
+                if attempt == WRITE_ATTEMPTS - 1:
+                    self._stop(f"{error}; nothing was fetched")
+                    return
+                time.sleep(self.close_retry_seconds)
+            else:
+                logger.info("Storing articles in %s", self.url.redacted)
+                return
 
     def process_item(self, item: Any) -> Any:
         self.buffer.append(ItemAdapter(item).asdict())
@@ -70,6 +83,8 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         self.flush()
+        if self.spool.path.exists() and not self.buffer:
+            self._last_replay()
         if self.buffer:
             codes = ", ".join(str(record.get("news_code")) for record in self.buffer)
             logger.critical(
@@ -93,21 +108,44 @@ class StorePipeline:
         self.last_flush = time.monotonic()
         if not batch:
             return
-        try:
-            self._connected().write([])  # fail fast before touching the spool
-            self._replay()
-            self._write(batch)
-        except StoreUnavailable as error:
+        error = None
+        for _ in range(WRITE_ATTEMPTS):  # a dropped connection is often back at once
+            try:
+                self._connected().write([])  # fail fast before touching the spool
+                self._replay()
+                self._write(batch)
+                break
+            except StoreUnavailable as outage:
+                error = outage
+                self.stats.inc_value("mizan/store/reconnects")
+                self._disconnect()
+        else:
+            assert error is not None
             self._to_spool(batch, error)
             return
         if self.outage:
             logger.info("Store %s is back; spooled items written", self.url.redacted)
             self.outage = False
 
+    def _last_replay(self) -> None:
+        """Before giving spooled items to the next run, give the store a few more chances."""
+        for _ in range(WRITE_ATTEMPTS):
+            time.sleep(self.close_retry_seconds)
+            try:
+                self._replay()
+            except StoreUnavailable:
+                self._disconnect()
+            else:
+                logger.info("Store %s is back; spooled items written", self.url.redacted)
+                self.outage = False
+                return
+
+    def _disconnect(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
     def _connected(self) -> Store:
         if self.store is None or self.store.connection is None:
-            if self.store is not None:
-                self.store.close()
             self.store = open_store(self.database_url)
         return self.store
 
@@ -148,8 +186,6 @@ class StorePipeline:
         if not self.outage:
             logger.error("%s; spooling items to %s until it is back", error, self.spool.path)
             self.outage = True
-        if self.store is not None:
-            self.store.close()
         try:
             self.spool.append(batch)
         except OSError as spool_error:

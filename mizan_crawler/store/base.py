@@ -154,10 +154,10 @@ class Store(ABC):
         cursor = self.connection.cursor()
         self._begin_write(cursor)
         try:
+            self._lock_schema(cursor)
             self._execute(
                 cursor, "CREATE TABLE IF NOT EXISTS mizan_schema (version INTEGER NOT NULL)"
             )
-            self._lock_schema(cursor)
             found = self._execute(cursor, "SELECT MAX(version) FROM mizan_schema").fetchone()[0]
             current = found or 0
             for version in sorted(v for v in self._migrations() if v > current):

@@ -1,0 +1,174 @@
+"""The stores, on a real SQLite file and the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from mizan_crawler.store import (
+    Filters,
+    StoreConfigError,
+    StoreUnavailable,
+    open_store,
+    parse_database_url,
+    redact,
+)
+from mizan_crawler.store.base import SCHEMA_VERSION
+
+from .records import record
+
+
+def test_upsert_is_idempotent(database_url: str) -> None:
+    records = [record(code) for code in range(100, 110)]
+    with open_store(database_url) as store:
+        assert store.write(records) == {"new": 10}
+        assert store.write(records) == {"unchanged": 10}
+        assert store.known_codes() == set(range(100, 110))
+        assert store.count_revisions() == 0
+
+
+def test_unchanged_recrawl_only_touches_last_seen(database_url: str) -> None:
+    with open_store(database_url) as store:
+        store.write([record(1)])
+        first = next(store.iter_articles())
+        store.write([record(1, crawled_at="2026-02-01T00:00:00+00:00")])
+        again = next(store.iter_articles())
+    assert again["first_seen_at"] == first["first_seen_at"]
+    assert again["last_seen_at"] >= first["last_seen_at"]
+    assert again["crawled_at"] == first["crawled_at"]
+
+
+def test_an_edit_makes_a_revision_and_updates_the_row(database_url: str) -> None:
+    original = record(7)
+    edited = record(7, title="عنوان ویرایش\u200cشده", crawled_at="2026-02-01T00:00:00+00:00")
+    with open_store(database_url) as store:
+        store.write([original])
+        assert store.write([edited]) == {"updated": 1}
+        row = next(store.iter_articles())
+        revisions = list(store.iter_revisions(7))
+    assert row["title"] == edited["title"]
+    assert row["content_hash"] == edited["content_hash"]
+    assert [r["title"] for r in revisions] == [original["title"]]
+    assert revisions[0]["content_hash"] == original["content_hash"]
+    assert revisions[0]["crawled_at"] == "2026-01-01T00:00:00+00:00"
+
+
+def test_a_late_older_version_is_kept_as_revision_not_applied(database_url: str) -> None:
+    newer = record(8, title="تازه", crawled_at="2026-03-01T00:00:00+00:00")
+    older = record(8, title="قدیمی", crawled_at="2026-01-01T00:00:00+00:00")
+    with open_store(database_url) as store:
+        store.write([newer])
+        assert store.write([older]) == {"older": 1}
+        assert next(store.iter_articles())["title"] == "تازه"
+        assert [r["title"] for r in store.iter_revisions(8)] == ["قدیمی"]
+
+
+def test_records_round_trip_field_by_field(database_url: str) -> None:
+    original = record(4776124, uptitle=None, tags=[], image_urls=[])
+    with open_store(database_url) as store:
+        store.write([original, record(4776125)])
+        rows = {row["news_code"]: row for row in store.iter_articles()}
+    stored = rows[4776124]
+    assert {name: stored[name] for name in original} == original
+
+
+def test_hostile_values_are_stored_intact(database_url: str) -> None:
+    hostile = record(
+        9,
+        title="'; DROP TABLE articles; -- \" \\ %s %(x)s :name",
+        lead="\u202eright-to-left override\u202c \u0001 control",
+        body="x" * 1_000_000,
+        tags=["a,b", "c|d", "'", '"', "{braces}", "NULL"],
+    )
+    with open_store(database_url) as store:
+        store.write([hostile])
+        stored = next(store.iter_articles())
+    assert {name: stored[name] for name in hostile} == hostile
+
+
+def test_newest_publication_time_ignores_undated_rows(database_url: str) -> None:
+    with open_store(database_url) as store:
+        assert store.newest_published_at() is None
+        store.write(
+            [
+                record(1, published_at="2020-07-05T10:30:00+04:30"),
+                record(2, published_at="2024-06-01T08:00:00+03:30"),
+                record(3, published_at=None, published_at_jalali=None),
+            ]
+        )
+        assert store.newest_published_at() == "2024-06-01T08:00:00+03:30"
+
+
+def test_filters_select_by_instant_and_service(database_url: str) -> None:
+    with open_store(database_url) as store:
+        store.write(
+            [
+                record(1, published_at="2022-09-21T23:30:00+04:30", service="قضایی"),
+                record(2, published_at="2022-09-22T00:30:00+03:30", service="سیاسی"),
+            ]
+        )
+        edge = 1663788600  # 2022-09-21T23:30:00+04:30
+        assert [r["news_code"] for r in store.iter_articles(Filters(until_epoch=edge))] == [1]
+        assert [r["news_code"] for r in store.iter_articles(Filters(since_epoch=edge + 1))] == [2]
+        assert [r["news_code"] for r in store.iter_articles(Filters(service="سیاسی"))] == [2]
+
+
+def test_schema_version_is_recorded_and_reopening_migrates_nothing(database_url: str) -> None:
+    with open_store(database_url) as store:
+        store.write([record(1)])
+        assert store.schema_version == SCHEMA_VERSION
+    with open_store(database_url) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.known_codes() == {1}
+
+
+def test_lists_use_the_databases_natural_form(pg_url: str, tmp_path: Path) -> None:
+    with open_store(pg_url) as store:
+        store.write([record(1)])
+    with psycopg.connect(pg_url) as connection:
+        types = dict(
+            connection.execute(
+                "SELECT column_name, data_type FROM information_schema.columns "
+                "WHERE table_name = 'articles'"
+            ).fetchall()
+        )
+    assert types["tags"] == "ARRAY" and types["image_urls"] == "ARRAY"
+    assert types["published_at"] == "timestamp with time zone"
+    path = tmp_path / "s.sqlite"
+    with open_store(f"sqlite:///{path}") as store:
+        store.write([record(1)])
+    with sqlite3.connect(path) as connection:
+        count = connection.execute(
+            "SELECT json_array_length(tags) FROM articles WHERE news_code = 1"
+        ).fetchone()[0]
+    assert count == 2
+
+
+def test_relative_sqlite_url_is_relative_to_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with open_store("sqlite:///data/mizan.sqlite") as store:
+        store.write([record(1)])
+    assert (tmp_path / "data" / "mizan.sqlite").exists()
+
+
+@pytest.mark.parametrize("url", ["mysql://x/y", "sqlite:///", "file.sqlite", ""])
+def test_unsupported_urls_are_refused(url: str) -> None:
+    with pytest.raises(StoreConfigError):
+        parse_database_url(url)
+
+
+def test_redact_hides_the_password() -> None:
+    assert redact("postgresql://u:s3cret@h:5432/d") == "postgresql://u:***@h:5432/d"
+    assert redact("sqlite:///data/x.sqlite") == "sqlite:///data/x.sqlite"
+
+
+def test_unreachable_postgres_is_a_clear_error_without_password() -> None:
+    with pytest.raises(StoreUnavailable) as caught:
+        open_store("postgresql://user:s3cret@127.0.0.1:1/db")
+    assert "s3cret" not in str(caught.value)
+    assert "127.0.0.1" in str(caught.value)
