@@ -20,7 +20,7 @@ LIST_SEPARATOR = " | "
 PARQUET_ROW_GROUP = 5_000
 _TYPES = {
     "news_code": pa.int64(),
-    "published_at": pa.timestamp("s", tz="Asia/Tehran"),
+    "published_at": pa.timestamp("ms", tz="Asia/Tehran"),
     "tags": pa.list_(pa.string()),
     "image_urls": pa.list_(pa.string()),
 }

@@ -3,11 +3,14 @@ crawls at once and losing its connections mid-crawl."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from pathlib import Path
 
 import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from mizan_crawler.replica import ReplicaServer, Reply
 from mizan_crawler.replica.render import article_page
@@ -128,3 +131,27 @@ def test_connections_killed_mid_crawl_lose_nothing(
         assert store.known_codes() == set(codes), result.log
     assert "s3cret-pw" not in result.log
     assert "postgres:***@" in result.log
+
+
+def test_crawl_feeds_write_parquet_and_excel_csv(replica: ReplicaServer, tmp_path: Path) -> None:
+    codes = _codes(replica, 6, start=200)
+    result = run_crawl(
+        "article",
+        replica.base_url,
+        tmp_path,
+        _urls(codes),
+        settings={
+            "FEEDS": json.dumps({"a.parquet": {"format": "parquet"}, "a.csv": {"format": "csvbom"}})
+        },
+    )
+    assert result.returncode == 0, result.log
+    table = pq.read_table(tmp_path / "a.parquet")
+    assert sorted(table.column("news_code").to_pylist()) == sorted(codes)
+    assert table.schema.field("tags").type == pa.list_(pa.string())
+    by_code = {item["news_code"]: item for item in result.items}
+    for row in table.to_pylist():
+        assert row["title"] == by_code[row["news_code"]]["title"]
+        assert row["tags"] == by_code[row["news_code"]]["tags"]
+    raw = (tmp_path / "a.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfnews_code,url,title,")
+    assert len(raw.decode("utf-8-sig").splitlines()) > len(codes)
