@@ -1,0 +1,71 @@
+"""Helpers shared by the benchmarks: a replica in its own process, timing, peak memory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from urllib.request import urlopen
+
+
+def machine() -> str:
+    """One line describing where the figures were taken."""
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {memory:.0f} GiB"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def replica_process(articles: int, seed: int = 1) -> Iterator[str]:
+    """A replica in a separate process (so it does not share the crawler's interpreter)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mizan_crawler.replica",
+            "--port",
+            str(port),
+            "--articles",
+            str(articles),
+            "--seed",
+            str(seed),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                urlopen(f"{base}/fa/allnews?p=1", timeout=1).close()
+                break
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def timed(command: list[str], env: dict[str, str], cwd: str) -> float:
+    """Wall seconds of a command, which must succeed."""
+    started = time.perf_counter()
+    subprocess.run(
+        command,
+        env={**os.environ, **env},
+        cwd=cwd,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
