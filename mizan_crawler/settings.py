@@ -75,3 +75,13 @@ FEED_EXPORTERS = {
     "csvbom": "mizan_crawler.exporters.CsvBomExporter",
     "parquet": "mizan_crawler.exporters.ParquetExporter",
 }
+
+# One fetch per news code: every URL form of an article has the same request fingerprint.
+REQUEST_FINGERPRINTER_CLASS = "mizan_crawler.fingerprints.NewsCodeFingerprinter"
+
+# Discovery: how far the `news` spider pages back.
+MIZAN_NEWS_MARGIN_HOURS = 6.0  # re-read this far behind the newest stored article (late listings)
+MIZAN_NEWS_HORIZON_HOURS = 48.0  # on an empty store, this far behind the newest article listed
+MIZAN_NEWS_MAX_PAGES = 300  # never page further back than this in one run
+# Backfill: the Jalali (or Gregorian) month in a sitemap-archive urlset's URL, when it has one.
+MIZAN_SITEMAP_MONTH_PATTERN = r"[?&]y=(?P<year>\d{4})&m=(?P<month>\d{1,2})"

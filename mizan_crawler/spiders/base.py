@@ -1,7 +1,9 @@
-"""What every Mizan spider shares: the site it crawls and how article pages become items."""
+"""What every Mizan spider shares: the site, the store's view of what is already crawled, one
+canonical request per article, and how article pages become items."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -14,23 +16,45 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from ..items import Article
-from ..pages.article import NotAnArticle, parse_article
+from ..pages.article import NotAnArticle, canonical_url, news_code_from_url, parse_article
+from ..store import Store, open_store
 
-# The site's older domain serves the same articles; both count as on-site.
-SITE_ALIASES = {"mizanonline.ir": ("mizanonline.ir", "mizanonline.com")}
+# The live site's domains: the older one serves the same articles; both are one site.
+SITE_DOMAINS = ("mizanonline.ir", "mizanonline.com")
+# Short links such as /00AbCd redirect to an article (seen on sister sites).
+SHORT_LINK = re.compile(r"/00[0-9A-Za-z]{2,12}")
 
 
 def allowed_domains_for(base_url: str) -> list[str]:
     """The hosts a crawl of ``base_url`` may visit."""
-    host = urlsplit(base_url).hostname or ""
-    bare = host.removeprefix("www.")
-    return list(SITE_ALIASES.get(bare, (bare or host,)))
+    host = (urlsplit(base_url).hostname or "").removeprefix("www.")
+    return list(SITE_DOMAINS) if host in SITE_DOMAINS else [host]
+
+
+def is_on_site(url: str, domains: list[str]) -> bool:
+    """Whether ``url`` is on the crawled site (or the live site's domains, which it stands for)."""
+    host = urlsplit(url).hostname or ""
+    return any(
+        host == domain or host.endswith("." + domain) for domain in (*domains, *SITE_DOMAINS)
+    )
+
+
+def truthy(value: str | None) -> bool:
+    """A spider argument such as ``-a refresh=1`` as a bool."""
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 class MizanSpider(scrapy.Spider):
-    """Base class: reads ``MIZAN_BASE_URL``, parses articles, counts what is not one."""
+    """Base class: reads ``MIZAN_BASE_URL``, knows which news codes the store holds, builds one
+    canonical request per article and parses articles, counting what is not one."""
 
     base_url: str
+    refresh: bool = False
+
+    def __init__(self, *args: Any, refresh: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refresh = truthy(refresh)
+        self.known: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MizanSpider:
@@ -38,6 +62,47 @@ class MizanSpider(scrapy.Spider):
         spider.base_url = crawler.settings.get("MIZAN_BASE_URL").rstrip("/")
         spider.allowed_domains = allowed_domains_for(spider.base_url)
         return spider
+
+    # The store's view -----------------------------------------------------------------------
+
+    def open_store(self) -> Store | None:
+        """A connection to the crawl's store, or ``None`` when ``DATABASE_URL`` is empty."""
+        database_url = self.crawler.settings.get("DATABASE_URL")
+        return open_store(database_url) if database_url else None
+
+    def load_known(self, store: Store | None) -> None:
+        """Remember the stored news codes, which are not fetched again unless ``refresh=1``."""
+        if store is None or self.refresh:
+            return
+        self.known = store.known_codes()
+        self.crawler.stats.set_value("mizan/discovery/stored_at_start", len(self.known))
+
+    # Requests ---------------------------------------------------------------------------------
+
+    def article_request(self, url: str, **kwargs: Any) -> scrapy.Request | None:
+        """The one canonical request for the article ``url`` points at, or ``None`` when it is
+        offsite, not an article link, or already stored (counted in ``mizan/discovery/*``)."""
+        stats = self.crawler.stats
+        if not is_on_site(url, self.allowed_domains):
+            stats.inc_value("mizan/discovery/offsite")
+            return None
+        code = news_code_from_url(url)
+        if code is None:
+            if SHORT_LINK.fullmatch(urlsplit(url).path):
+                stats.inc_value("mizan/discovery/short_links")
+                return self._request(url, **kwargs)
+            return None
+        if code in self.known:
+            stats.inc_value("mizan/discovery/already_stored")
+            return None
+        return self._request(canonical_url(self.base_url, code, None), **kwargs)
+
+    def _request(self, url: str, **kwargs: Any) -> scrapy.Request:
+        kwargs.setdefault("callback", self.parse_article)
+        kwargs.setdefault("errback", self.on_error)
+        return scrapy.Request(url, **kwargs)
+
+    # Parsing ----------------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[Article]:
         """Yield the page's ``Article``; count and log a page that is not one."""
@@ -50,7 +115,7 @@ class MizanSpider(scrapy.Spider):
                 status=response.status,
             )
         except NotAnArticle as exc:
-            self.skip(exc.reason, response.url)
+            self.skip(exc.reason, response.url, expected=response.meta.get("expect_missing", False))
             return
         for kind, message in page.problems:
             self.crawler.stats.inc_value(f"mizan/problem/{kind}")
@@ -58,18 +123,26 @@ class MizanSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"mizan/articles/{page.article.kind}")
         yield page.article
 
-    def skip(self, reason: str, url: str) -> None:
+    def skip(self, reason: str, url: str, expected: bool = False) -> None:
         """Count a fetched page that yields no article, under a named reason."""
         self.crawler.stats.inc_value(f"mizan/skipped/{reason}")
-        self.logger.warning("No article at %s (%s)", url, reason)
+        if expected:
+            self.logger.debug("No article at %s (%s, expected)", url, reason)
+        else:
+            self.logger.warning("No article at %s (%s)", url, reason)
 
     def on_error(self, failure: Failure) -> None:
         """Errback: HTTP errors and network failures are counted by reason, never silent."""
+        request = failure.request  # type: ignore[attr-defined]
+        expected = request.meta.get("expect_missing", False)
         if failure.check(HttpError):
             response = failure.value.response
-            self.skip(f"http_{response.status}", response.url)
+            self.skip(
+                f"http_{response.status}",
+                response.url,
+                expected=expected and response.status == 404,
+            )
             return
-        request = failure.request  # type: ignore[attr-defined]
         reason = failure.type.__name__ if failure.type else "error"
         self.crawler.stats.inc_value(f"mizan/failed/{reason}")
         self.logger.error("Failed %s: %s", request.url, failure.getErrorMessage())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +18,7 @@ from .records import RECORD_COLUMNS, to_row
 from .urls import StoreURL
 
 SCHEMA_VERSION = 1
+LOOKUP_CHUNK = 500  # news codes per IN (...) query
 _FIELDS = RECORD_COLUMNS[1:]  # all but news_code
 _COLUMNS = ", ".join(RECORD_COLUMNS)
 
@@ -237,6 +238,22 @@ class Store(ABC):
         self.connection.commit()
         return codes
 
+    def published_epochs(self, codes: Iterable[int]) -> dict[int, int | None]:
+        """Publication instants (epoch seconds) of the given stored news codes."""
+        wanted = sorted(set(codes))
+        found: dict[int, int | None] = {}
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            chunk = wanted[start : start + LOOKUP_CHUNK]
+            params = {f"c{i}": code for i, code in enumerate(chunk)}
+            names = ", ".join(f":{name}" for name in params)
+            statement = (
+                f"SELECT news_code, published_epoch FROM articles WHERE news_code IN ({names})"
+            )
+            cursor = self._execute(self.connection.cursor(), statement, params)
+            found.update({int(code): epoch for code, epoch in cursor.fetchall()})
+        self.connection.commit()
+        return found
+
     def newest_published_at(self) -> str | None:
         """The latest stored publication time (ISO 8601, Iran offset), or ``None`` when empty."""
         rows = list(self.iter_articles(order="published_epoch DESC", limit=1))
@@ -281,7 +298,7 @@ def _instant(value: str | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
-_PARAM = re.compile(r"(?<!:):([a-z_]+)")
+_PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
 
 
 def pyformat(statement: str) -> str:
