@@ -1,21 +1,27 @@
-"""Downloader middlewares."""
+"""Downloader middlewares: retries that wait before re-sending, and a stop when the site refuses."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from scrapy import Request
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
+from scrapy.utils.asyncio import CallLaterResult, call_later
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.response import response_status_message
 
 logger = logging.getLogger(__name__)
 
-BACKOFF_STATUSES = frozenset({429, 503})
+# The host asked the whole crawler to slow down: every request waits, not just the refused one.
+PAUSE_STATUSES = frozenset({429, 503})
+# Answers that mean "not you, not now"; a run of them means the site is refusing the crawler.
+REFUSAL_STATUSES = frozenset({403, 429, 503})
 
 
 def retry_after_seconds(value: str | bytes | None, now: datetime | None = None) -> float | None:
@@ -36,42 +42,192 @@ def retry_after_seconds(value: str | bytes | None, now: datetime | None = None) 
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-class PoliteRetryMiddleware(RetryMiddleware):
-    """Scrapy's retries, plus a pause of the whole crawl on 429/503 before retrying.
+def backoff_seconds(asked: float | None, retry_times: int, base: float, cap: float) -> float:
+    """The wait before a retry: what the host ``asked`` (Retry-After), else ``base`` doubled per
+    earlier retry; never more than ``cap``, so one header cannot stall a scheduled run."""
+    if asked is None:
+        asked = base * 2**retry_times
+    return min(asked, cap)
 
-    The pause lasts what ``Retry-After`` asks (at most ``MIZAN_BACKOFF_MAX``), or doubles from
-    ``MIZAN_BACKOFF_BASE`` with each retry when the header is absent. The engine is paused, not
-    just this request, because the host asked the crawler as a whole to slow down.
+
+class RefusalCounter:
+    """Refusals in a row; reports once, when they reach ``limit`` (a limit of 0 never reports).
+
+    A 2xx, 3xx or 404 proves the site still serves the crawler and resets the count; other errors
+    (a 500 says the site is broken, not that it refuses us) leave it as it is.
     """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+        self.reported = False
+
+    def observe(self, status: int) -> bool:
+        """Count one response; ``True`` the first time the refusals in a row reach the limit."""
+        if status in REFUSAL_STATUSES:
+            self.count += 1
+        elif status < 400 or status == 404:
+            self.count = 0
+        if self.reported or not self.limit or self.count < self.limit:
+            return False
+        self.reported = True
+        return True
+
+
+class CrawlPause:
+    """Holds every request for a while: the engine's and the ones already in the downloader.
+
+    ``engine.pause()`` only keeps new requests in the scheduler; the requests already queued in
+    the downloader (up to ``CONCURRENT_REQUESTS``) are held as ``DOWNLOAD_DELAY`` holds them, by
+    their slot's ``latercall``, whose callback (Scrapy's own) sends the queue on.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.until = 0.0  # time.monotonic() when the pause ends
+        self.resume_call: CallLaterResult | None = None
+
+    def start(self, seconds: float) -> None:
+        """Send nothing for ``seconds``; a pause already lasting longer is left as it is."""
+        until = time.monotonic() + seconds
+        if until <= self.until:
+            return
+        self.until = until
+        engine = self.crawler.engine
+        engine.pause()
+        for slot in engine.downloader.slots.values():
+            if slot.latercall:
+                slot.latercall.cancel()
+            slot.latercall = call_later(seconds, engine.downloader._latercall, slot)
+        if self.resume_call:
+            self.resume_call.cancel()
+        self.resume_call = call_later(seconds, engine.unpause)
+
+    def end(self) -> None:
+        """Let the engine and the downloader go on now."""
+        engine = self.crawler.engine
+        if self.resume_call:
+            self.resume_call.cancel()
+        engine.unpause()
+        for slot in engine.downloader.slots.values():
+            if slot.latercall:
+                slot.latercall.cancel()
+                engine.downloader._latercall(slot)
+        self.until = 0.0
+
+    def left(self) -> float:
+        """Seconds until the pause ends (0 when none)."""
+        return max(0.0, self.until - time.monotonic())
+
+
+class PoliteRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, each one sent only after a wait, and a stop when the site keeps refusing.
+
+    The wait is what ``Retry-After`` asks, else ``MIZAN_BACKOFF_BASE`` doubled per retry, capped by
+    ``MIZAN_BACKOFF_MAX``. A 429 or 503 pauses the whole crawl for that long (retried or not),
+    because the host asked the crawler as a whole to slow down; after another 5xx or a network
+    error only the failed request waits.
+
+    Every downloaded response is watched (``response_downloaded``, so redirects and answers later
+    retried count too): after ``MIZAN_MAX_REFUSALS`` refusals (403/429/503) in a row the spider is
+    closed with reason ``site_refusing``, and pending waits end at once.
+    """
+
+    backoff_base: float
+    backoff_max: float
+    refusals: RefusalCounter
+    pause: CrawlPause
+    stopping: asyncio.Event  # set when the crawl stops: waits end at once
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
         middleware = super().from_crawler(crawler)
-        middleware.backoff_base = crawler.settings.getfloat("MIZAN_BACKOFF_BASE", 5.0)
-        middleware.backoff_max = crawler.settings.getfloat("MIZAN_BACKOFF_MAX", 300.0)
+        settings = crawler.settings
+        middleware.backoff_base = settings.getfloat("MIZAN_BACKOFF_BASE", 5.0)
+        middleware.backoff_max = settings.getfloat("MIZAN_BACKOFF_MAX", 300.0)
+        middleware.refusals = RefusalCounter(settings.getint("MIZAN_MAX_REFUSALS", 20))
+        middleware.pause = CrawlPause(crawler)
+        middleware.stopping = asyncio.Event()
+        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
         return middleware
 
-    def backoff_delay(self, request: Request, response: Response) -> float:
-        """How long to wait before retrying ``request`` after ``response``."""
-        asked = retry_after_seconds(response.headers.get("Retry-After"))
-        if asked is None:
-            asked = self.backoff_base * 2 ** request.meta.get("retry_times", 0)
-        return min(asked, self.backoff_max)
-
     async def process_response(self, request: Request, response: Response) -> Request | Response:
-        if response.status not in BACKOFF_STATUSES or request.meta.get("dont_retry", False):
-            return super().process_response(request, response)
+        if (
+            response.status not in self.retry_http_codes
+            or request.meta.get("dont_retry", False)
+            or self.stopping.is_set()
+        ):
+            return response
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
-        delay = self.backoff_delay(request, response)
+        if response.status in PAUSE_STATUSES:  # the pause began in response_downloaded
+            stopped = await self.wait(self.pause.left())
+        else:
+            stopped = await self.back_off(request, f"HTTP {response.status}")
+        return response if stopped else retry
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get(
+            "dont_retry", False
+        ):
+            return None
+        retry = None if self.stopping.is_set() else self._retry(request, exception)
+        if retry is None:
+            return None
+        stopped = await self.back_off(request, type(exception).__name__)
+        return None if stopped else retry
+
+    def response_downloaded(self, response: Response, request: Request, spider: Spider) -> None:
+        """Pause on 429/503 before the downloader sends anything else; count refusals in a row.
+
+        This runs as soon as a response arrives, before requests already queued in the downloader
+        go out, which a pause begun later in ``process_response`` would be too late to hold.
+        """
+        if response.status in REFUSAL_STATUSES:
+            self.crawler.stats.inc_value(f"mizan/refused/{response.status}")
+        if self.refusals.observe(response.status):
+            self.stop_refused(response)
+        elif response.status in PAUSE_STATUSES and not self.stopping.is_set():
+            asked = retry_after_seconds(response.headers.get("Retry-After"))
+            delay = self.delay_for(request, asked)
+            logger.info(
+                "HTTP %s on %s: pausing the crawl %.1f s", response.status, request.url, delay
+            )
+            self.pause.start(delay)
+
+    def delay_for(self, request: Request, asked: float | None = None) -> float:
+        """The wait before retrying ``request``, counted in the back-off stats."""
+        retry_times = request.meta.get("retry_times", 0)
+        delay = backoff_seconds(asked, retry_times, self.backoff_base, self.backoff_max)
         self.crawler.stats.inc_value("mizan/backoff/count")
         self.crawler.stats.inc_value("mizan/backoff/seconds", delay)
-        logger.info("HTTP %s on %s: backing off %.1f s", response.status, request.url, delay)
-        engine = self.crawler.engine
-        engine.pause()
+        return delay
+
+    async def back_off(self, request: Request, reason: str) -> bool:
+        """Wait before retrying one request; ``True`` if the crawl stopped meanwhile."""
+        delay = self.delay_for(request)
+        logger.info("%s on %s: retrying in %.1f s", reason, request.url, delay)
+        return await self.wait(delay)
+
+    async def wait(self, seconds: float) -> bool:
+        """Sleep ``seconds``, cut short when the crawl stops; ``True`` if it stopped."""
         try:
-            await asyncio.sleep(delay)
-        finally:
-            engine.unpause()
-        return retry
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    def stop_refused(self, response: Response) -> None:
+        """Say once, plainly, why the crawl stops, and close the spider."""
+        logger.error(
+            "The site keeps refusing the crawler: %d refusals in a row, the last HTTP %d on %s. "
+            "Stopping (site_refusing): wait a while before crawling again, then lower the rate "
+            "(raise DOWNLOAD_DELAY; keep CONCURRENT_REQUESTS_PER_DOMAIN=1).",
+            self.refusals.count,
+            response.status,
+            response.url,
+        )
+        self.stopping.set()
+        self.pause.end()
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="site_refusing"))

@@ -16,27 +16,35 @@ NEWSPIDER_MODULE = "mizan_crawler.spiders"
 # The site to crawl; tests and demos point it at the local replica.
 MIZAN_BASE_URL = os.environ.get("MIZAN_BASE_URL", "https://www.mizanonline.ir")
 
-# Say who we are, so the site's operators can tell a research crawler from an attack.
+# Say who we are and where to read about us, so the site's operators can tell a research crawler
+# from an attack (Scrapy's default names only Scrapy).
 USER_AGENT = os.environ.get(
     "MIZAN_USER_AGENT",
-    f"mizan-crawler/{__version__} (+research crawler; polite, obeys robots.txt)",
+    f"mizan-crawler/{__version__} (+https://pypi.org/project/mizan-crawler/)",
 )
 
 # Politeness: robots.txt honoured, one request at a time per host, a few seconds apart.
-ROBOTSTXT_OBEY = True
-CONCURRENT_REQUESTS = 8
-CONCURRENT_REQUESTS_PER_DOMAIN = 1
-DOWNLOAD_DELAY = 2.0
+ROBOTSTXT_OBEY = True  # Scrapy's default is False; the site's robots.txt is its stated wish
+CONCURRENT_REQUESTS = 8  # Scrapy's 16 is for many hosts; we crawl one site
+CONCURRENT_REQUESTS_PER_DOMAIN = 1  # Scrapy's 8 would hit a news site like a reader never does
+DOWNLOAD_DELAY = 2.0  # Scrapy sends at once; 2 s apart (randomised 0.5-1.5x) spares the site
 DOWNLOAD_TIMEOUT = 30  # Scrapy's 180 s would stall a scheduled run on one hung page.
+# AutoThrottle slows down further when the site answers slowly (off in Scrapy by default).
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = DOWNLOAD_DELAY  # Scrapy's 5 s; start at our own delay (also its floor)
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # Scrapy's default, stated: aim at one request at a time
 
-# Back off on 429/503, honouring Retry-After (capped), instead of Scrapy's immediate retry.
+# Retries wait before being re-sent (Scrapy re-sends at once): Retry-After when the site gives
+# one, else exponential back-off. 429/503 pause the whole crawl; after too many refusals in a row
+# (403/429/503) the crawl stops with reason site_refusing. RETRY_HTTP_CODES stays Scrapy's.
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "mizan_crawler.middlewares.PoliteRetryMiddleware": 550,
 }
-RETRY_TIMES = 3
-MIZAN_BACKOFF_BASE = 5.0  # seconds before the first retry of a 429/503 without Retry-After
-MIZAN_BACKOFF_MAX = 300.0  # never wait longer than this on one Retry-After
+RETRY_TIMES = 3  # Scrapy's 2; with waits in between, one more try rides out a short outage
+MIZAN_BACKOFF_BASE = 5.0  # seconds before the first retry without Retry-After, doubling each time
+MIZAN_BACKOFF_MAX = 300.0  # never wait longer than this before one retry, whatever Retry-After asks
+MIZAN_MAX_REFUSALS = 20  # refusals (403/429/503) in a row that stop the crawl; 0 never stops
 
 # Persian text as UTF-8 in JSON feeds, not \u escapes.
 FEED_EXPORT_ENCODING = "utf-8"
@@ -51,7 +59,7 @@ LOG_LEVEL = os.environ.get("MIZAN_LOG_LEVEL", "INFO")
 
 # Final stats as JSON for schedulers and tests: set MIZAN_STATS_FILE (env or -s) to a path.
 MIZAN_STATS_FILE = os.environ.get("MIZAN_STATS_FILE", "")
-EXTENSIONS = {"mizan_crawler.extensions.StatsFile": 500}
+EXTENSIONS = {"mizan_crawler.extensions.StatsFile": 500, "mizan_crawler.extensions.Progress": 500}
 
 # Pipelines, one job each: normalise, validate, deduplicate, store.
 ITEM_PIPELINES = {

@@ -55,7 +55,8 @@ def start_crawl(
     command = [sys.executable, "-m", "mizan_crawler", "crawl", spider, "-O", "items.jsonl"]
     for argument in spider_args:
         command += ["-a", argument]
-    for name, value in {"DOWNLOAD_DELAY": "0", **(settings or {})}.items():
+    full_speed = {"DOWNLOAD_DELAY": "0", "AUTOTHROTTLE_ENABLED": "False"}
+    for name, value in {**full_speed, **(settings or {})}.items():
         command += ["-s", f"{name}={value}"]
     environment = {
         **os.environ,

@@ -1,4 +1,4 @@
-"""``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1``."""
+"""``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1 [--allow-archive]``."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--articles", type=int, default=1000, help="corpus size (1-100000+)")
     parser.add_argument("--seed", type=int, default=1, help="same seed, same corpus")
+    parser.add_argument(
+        "--allow-archive",
+        action="store_true",
+        help="drop the CMS's 'Disallow: /fa/archive' rule from robots.txt",
+    )
     return parser
 
 
@@ -27,7 +32,12 @@ def main(argv: list[str] | None = None) -> None:
     if not args.host.startswith("127.") and args.host not in ("localhost", "::1"):
         raise SystemExit("the replica serves on loopback addresses only")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    server = ReplicaServer(Corpus(args.articles, seed=args.seed), host=args.host, port=args.port)
+    server = ReplicaServer(
+        Corpus(args.articles, seed=args.seed),
+        host=args.host,
+        port=args.port,
+        archive_allowed=args.allow_archive,
+    )
     logger.info("Replica of %d articles at %s (seed %d)", args.articles, server.base_url, args.seed)
     try:
         server.serve_forever()

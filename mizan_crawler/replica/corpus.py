@@ -3,15 +3,20 @@
 Nothing is held per article: any article is recomputed from its index, so a corpus of 100,000
 articles costs no more memory than one of ten. News codes rise with publication time, with gaps,
 and jump from six digits (mizanonline.com years, old theme) to seven, as on the live site.
+Publication time rises with the index too, so every "articles between two moments" question is a
+binary search over indices, never a scan. Edits and withdrawals have draws of their own, so lists
+can ask about them without building the article.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from .words import SERVICES, TAGS, WORDS
@@ -25,6 +30,13 @@ OLD_CODE_BASE = 400_000
 NEW_CODE_BASE = 4_700_000
 CODE_STRIDE = 3
 DATE_FORMS = 6
+KINDS = ("news", "photo", "video")
+KIND_WEIGHTS = (80, 12, 8)
+# About this share of articles is edited again, 1 to 10 days after publication.
+EDITED_SHARE = 0.15
+EDIT_DELAY_DAYS = (1, 10)
+EDIT_WINDOW = timedelta(days=EDIT_DELAY_DAYS[1])
+WITHDRAWN_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -50,11 +62,17 @@ class ReplicaArticle:
     with_meta_date: bool
     withdrawn: bool
     noise_seed: int = field(repr=False)
+    edited_at: datetime | None = None
 
     @property
     def path(self) -> str:
         """The canonical path ``/fa/news/{code}/{slug}``."""
         return f"/fa/news/{self.news_code}/{self.slug}"
+
+    @property
+    def encoded_path(self) -> str:
+        """The canonical path with the slug percent-encoded, as sitemaps and redirects give it."""
+        return f"/fa/news/{self.news_code}/{quote(self.slug)}"
 
     @property
     def body(self) -> str:
@@ -71,6 +89,27 @@ def _sentence(rng: random.Random, low: int = 6, high: int = 16) -> str:
 
 def _paragraph(rng: random.Random) -> str:
     return ". ".join(_sentence(rng) for _ in range(rng.randint(1, 3))) + "."
+
+
+def _opening(rng: random.Random) -> tuple[str, str, tuple[str, str, tuple[str, ...]]]:
+    """The first content draws (kind, title, service), shared so a service replays alone."""
+    kind = rng.choices(KINDS, weights=KIND_WEIGHTS)[0]
+    title = _sentence(rng, 5, 11)
+    return kind, title, rng.choice(SERVICES)
+
+
+def _noise_seed(rng: random.Random) -> int:
+    """The seed of a page's noise. The draw before it once decided withdrawal; it is still taken,
+    so that every page stays as it was when withdrawal moved to a draw of its own."""
+    rng.random()
+    return rng.randrange(2**32)
+
+
+def lastmod(article: ReplicaArticle, now: datetime) -> datetime:
+    """When ``article`` last changed as seen at ``now``: an edit counts once it has happened."""
+    if article.edited_at is not None and article.edited_at <= now:
+        return article.edited_at
+    return article.published
 
 
 class Corpus:
@@ -123,15 +162,49 @@ class Corpus:
         moment = moment.astimezone(TEHRAN).replace(second=0, microsecond=0)
         return moment.astimezone(TEHRAN)
 
+    def edited_at(self, index: int) -> datetime | None:
+        """When the article at ``index`` is edited (whole minutes, Iran time), or ``None``."""
+        rng = self._rng(index, "edit")
+        if rng.random() >= EDITED_SHARE:
+            return None
+        delay = timedelta(days=rng.uniform(*EDIT_DELAY_DAYS))
+        moment = (self.published(index).astimezone(UTC) + delay).astimezone(TEHRAN)
+        return moment.replace(second=0, microsecond=0)
+
+    def lastmod_of(self, index: int, now: datetime) -> datetime:
+        """:func:`lastmod` of the article at ``index`` without building the whole article."""
+        edited = self.edited_at(index)
+        return edited if edited is not None and edited <= now else self.published(index)
+
+    def published_count(self, now: datetime) -> int:
+        """How many articles have ``published <= now``: also the index of the first unpublished."""
+        return bisect.bisect_right(range(self.n), now, key=self.published)
+
+    def count_before(self, moment: datetime) -> int:
+        """How many articles are published strictly before ``moment``."""
+        return bisect.bisect_left(range(self.n), moment, key=self.published)
+
+    def index_range(self, since: datetime | None = None, until: datetime | None = None) -> range:
+        """Indices of the articles published in ``[since, until]`` (``None``: open-ended)."""
+        low = 0 if since is None else self.count_before(since)
+        high = self.n if until is None else self.published_count(until)
+        return range(low, max(low, high))
+
+    def opening(self, index: int) -> tuple[str, str, tuple[str, str, tuple[str, ...]]]:
+        """Kind, title and service of the article at ``index``, without building the rest."""
+        return _opening(self._rng(index, "content"))
+
+    def withdrawn(self, index: int) -> bool:
+        """Whether the article at ``index`` was withdrawn: its own draw, so lists skip it cheaply."""
+        return self._rng(index, "withdrawn").random() < WITHDRAWN_SHARE
+
     def article(self, index: int) -> ReplicaArticle:
         """Build the article at ``index``."""
         rng = self._rng(index, "content")
         code = self.news_code(index)
         published = self.published(index)
-        kind = rng.choices(("news", "photo", "video"), weights=(80, 12, 8))[0]
+        kind, title, (service, service_slug, categories) = _opening(rng)
         theme = "old" if index < self.first_new_index else "current"
-        title = _sentence(rng, 5, 11)
-        service, service_slug, categories = rng.choice(SERVICES)
         paragraph_count = {"news": rng.randint(2, 8), "photo": rng.randint(0, 1), "video": 1}
         paragraphs = tuple(_paragraph(rng) for _ in range(paragraph_count[kind]))
         folder = f"/files/fa/news/{published:%Y/%m/%d}"
@@ -159,8 +232,9 @@ class Corpus:
             images=images,
             date_form=rng.randrange(DATE_FORMS),
             with_meta_date=theme == "current" and rng.random() < 0.5,
-            withdrawn=rng.random() < 0.01,
-            noise_seed=rng.randrange(2**32),
+            withdrawn=self.withdrawn(index),
+            noise_seed=_noise_seed(rng),
+            edited_at=self.edited_at(index),
         )
 
     def by_code(self, news_code: int) -> ReplicaArticle | None:

@@ -227,8 +227,10 @@ def error_page() -> str:
     )
 
 
-def listing_page(articles: list[ReplicaArticle], page: int, pages: int) -> str:
-    """A page of ``/fa/allnews``: the latest articles, newest first."""
+def listing_page(
+    articles: list[ReplicaArticle], page: int, pages: int, heading: str = "آخرین اخبار"
+) -> str:
+    """A page of a listing (``/fa/allnews``, a service, the archive): articles, newest first."""
     items = []
     for article in articles:
         local = jdatetime.datetime.fromgregorian(datetime=article.published.replace(tzinfo=None))
@@ -242,6 +244,6 @@ def listing_page(articles: list[ReplicaArticle], page: int, pages: int) -> str:
     pager = f'<div id="pager">صفحه {page} از {pages}</div>'.translate(FA_DIGITS)
     return (
         '<!DOCTYPE html><html lang="fa-IR" dir="rtl"><head><meta charset="utf-8">'
-        f"<title>آخرین اخبار | {SITE_NAME}</title></head><body>{NAV}"
-        f'<h1 class="title">آخرین اخبار</h1>{"".join(items)}{pager}</body></html>'
+        f"<title>{escape(heading)} | {SITE_NAME}</title></head><body>{NAV}"
+        f'<h1 class="title">{escape(heading)}</h1>{"".join(items)}{pager}</body></html>'
     )

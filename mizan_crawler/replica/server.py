@@ -2,37 +2,39 @@
 
 Run it with ``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1``; tests use
 ``ReplicaServer(corpus).start()`` on a free port. It binds to 127.0.0.1 only.
+
+The server keeps a clock: articles published after it do not exist on any URL, feed, sitemap,
+listing or truth route. Moving the clock (``set_clock``, ``publish``, ``/_replica/clock``) is how a
+test makes news appear between two crawls.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import functools
 import re
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import render
-from .corpus import Corpus
+from . import discovery, render
+from .catalog import Catalog
+from .corpus import TEHRAN, Corpus, ReplicaArticle, lastmod
+from .discovery import LISTING_PAGE_SIZE
+from .replies import Reply, html, json_reply, not_found, redirect
+from .shortlinks import code_of_token
 
-LISTING_PAGE_SIZE = 30
+__all__ = ["LISTING_PAGE_SIZE", "LoggedRequest", "ReplicaServer", "Reply"]
+
 REQUEST_LOG_SIZE = 1_000_000
-
-
-@dataclass
-class Reply:
-    """What a route answers."""
-
-    status: int
-    body: bytes
-    content_type: str = "text/html; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
+# Seconds between checks for stop(): short, so a test's own server stops without a half-second wait.
+SHUTDOWN_POLL = 0.05
+Query = dict[str, list[str]]
 
 
 @dataclass(frozen=True)
@@ -44,25 +46,40 @@ class LoggedRequest:
     at: float
 
 
-def _html(status: int, page: str) -> Reply:
-    return Reply(status, page.encode("utf-8"))
+Route = Callable[["ReplicaServer", re.Match[str], Query], Reply]
 
 
-def _json(data: object) -> Reply:
-    return Reply(200, json.dumps(data, ensure_ascii=False).encode("utf-8"), "application/json")
+def aware(moment: datetime) -> datetime:
+    """``moment`` with a time zone: a naive moment is taken as Iran time."""
+    return moment.replace(tzinfo=TEHRAN) if moment.tzinfo is None else moment
 
 
-Route = Callable[["ReplicaServer", re.Match[str], dict[str, list[str]]], Reply]
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 moment from a query string, where an unescaped ``+`` arrives as a space."""
+    return aware(datetime.fromisoformat(text.strip().replace(" ", "+")))
 
 
 class ReplicaServer:
-    """Serves a :class:`Corpus` in the live site's URL forms and templates."""
+    """Serves a :class:`Corpus` in the live site's URL forms and templates, as of a clock."""
 
-    def __init__(self, corpus: Corpus, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        now: datetime | None = None,
+        archive_allowed: bool = False,
+    ) -> None:
         self.corpus = corpus
+        self.catalog = Catalog(corpus)
+        self.archive_allowed = archive_allowed
         self.requests: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         self._scripted: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
+        self._clock = (corpus.published(len(corpus) - 1), len(corpus))
+        if now is not None:
+            self.set_clock(now)
         handler = type("Handler", (_Handler,), {"replica": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
@@ -76,7 +93,8 @@ class ReplicaServer:
 
     def start(self) -> ReplicaServer:
         """Serve in a background thread; returns ``self``."""
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        serve = functools.partial(self.httpd.serve_forever, poll_interval=SHUTDOWN_POLL)
+        self._thread = threading.Thread(target=serve, daemon=True)
         self._thread.start()
         return self
 
@@ -95,6 +113,40 @@ class ReplicaServer:
         """Serve in this thread until interrupted."""
         self.httpd.serve_forever()
 
+    # Clock --------------------------------------------------------------------------------
+
+    @property
+    def now(self) -> datetime:
+        """The replica's present: what is published at or before it exists."""
+        return self._clock[0]
+
+    @property
+    def published_count(self) -> int:
+        """How many articles exist at :attr:`now` (indices ``0 .. published_count - 1``)."""
+        return self._clock[1]
+
+    def set_clock(self, moment: datetime) -> None:
+        """Move the clock to ``moment`` (naive: Iran time), forward or back."""
+        moment = aware(moment)
+        self._clock = (moment, self.corpus.published_count(moment))
+
+    def publish(self, count: int) -> list[ReplicaArticle]:
+        """Move the clock so the next ``count`` articles are published; returns them."""
+        before = self.published_count
+        target = min(before + count, len(self.corpus))
+        if target > before:
+            self.set_clock(self.corpus.published(target - 1))
+        return [self.corpus.article(index) for index in range(before, self.published_count)]
+
+    def published_article(self, news_code: int) -> ReplicaArticle | None:
+        """The article with ``news_code`` if it exists at :attr:`now`, withdrawn or not."""
+        index = self.corpus.index_of(news_code)
+        if index is None or index >= self.published_count:
+            return None
+        return self.corpus.article(index)
+
+    # Test hooks ---------------------------------------------------------------------------
+
     def script(self, path: str, *replies: Reply) -> None:
         """Answer the next requests for ``path`` with ``replies``, in order, then as usual."""
         with self._lock:
@@ -103,6 +155,34 @@ class ReplicaServer:
     def requests_for(self, path: str) -> list[LoggedRequest]:
         """The logged requests whose path (with query) is ``path``."""
         return [logged for logged in list(self.requests) if logged.path == path]
+
+    def article_fetches(self) -> Counter[int]:
+        """How often each news code was requested through an article URL form (any status).
+
+        Short links are not counted: the fetch of the article they redirect to is.
+        """
+        fetches: Counter[int] = Counter()
+        for logged in list(self.requests):
+            code = article_code(logged.path)
+            if code is not None:
+                fetches[code] += 1
+        return fetches
+
+    def truth_records(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[dict[str, object]]:
+        """What exists: published, not withdrawn articles in ``[since, until]``, oldest first."""
+        span = self.corpus.index_range(
+            None if since is None else aware(since), None if until is None else aware(until)
+        )
+        for index in self.catalog.live(range(span.start, min(span.stop, self.published_count))):
+            article = self.corpus.article(index)
+            yield {
+                "news_code": article.news_code,
+                "published_at": article.published.isoformat(),
+                "lastmod": lastmod(article, self.now).isoformat(),
+                "url": self.base_url + article.path,
+            }
 
     def answer(self, target: str) -> Reply:
         """The reply to a GET of ``target`` (path and query)."""
@@ -116,60 +196,84 @@ class ReplicaServer:
             match = pattern.fullmatch(path)
             if match:
                 return route(self, match, query)
-        return _html(404, render.error_page())
+        return not_found()
 
     # Routes -------------------------------------------------------------------------------
 
-    def article(self, match: re.Match[str], query: dict[str, list[str]]) -> Reply:
-        found = self.corpus.by_code(int(match.group("code")))
+    def article(self, match: re.Match[str], query: Query) -> Reply:
+        found = self.published_article(int(match.group("code")))
         if found is None:
-            return _html(404, render.error_page())
+            return not_found()
         if found.withdrawn:
-            return _html(200, render.error_page())  # the CMS answers 200 for a withdrawn story
-        return _html(200, render.article_page(found))
+            return html(200, render.error_page())  # the CMS answers 200 for a withdrawn story
+        return html(200, render.article_page(found))
 
-    def allnews(self, match: re.Match[str], query: dict[str, list[str]]) -> Reply:
-        pages = math.ceil(len(self.corpus) / LISTING_PAGE_SIZE)
-        page = _int_param(query, "p", 1)
-        if not 1 <= page <= pages:
-            return _html(404, render.error_page())
-        articles = self.corpus.newest(LISTING_PAGE_SIZE, offset=(page - 1) * LISTING_PAGE_SIZE)
-        return _html(200, render.listing_page(articles, page, pages))
-
-    def truth(self, match: re.Match[str], query: dict[str, list[str]]) -> Reply:
-        return _json(list(self.truth_records()))
-
-    def truth_one(self, match: re.Match[str], query: dict[str, list[str]]) -> Reply:
-        found = self.corpus.by_code(int(match.group("code")))
+    def short_link(self, match: re.Match[str], query: Query) -> Reply:
+        code = code_of_token(match.group("token"))
+        found = None if code is None else self.published_article(code)
         if found is None:
-            return _json(None)
-        return _json(self.corpus.expected_record(found, self.base_url))
+            return not_found()
+        return redirect(found.encoded_path)
 
-    def request_log(self, match: re.Match[str], query: dict[str, list[str]]) -> Reply:
-        return _json([vars(logged) for logged in list(self.requests)])
+    def truth(self, match: re.Match[str], query: Query) -> Reply:
+        try:
+            since, until = (_moment_param(query, name) for name in ("from", "to"))
+        except ValueError as error:
+            return json_reply({"error": str(error)}, 400)
+        return json_reply(list(self.truth_records(since, until)))
 
-    def truth_records(self) -> Iterator[dict[str, object]]:
-        """What exists: every published, not withdrawn article, oldest first, as a short record."""
-        for article in self.corpus:
-            if not article.withdrawn:
-                yield {
-                    "news_code": article.news_code,
-                    "published_at": article.published.isoformat(),
-                }
+    def truth_one(self, match: re.Match[str], query: Query) -> Reply:
+        found = self.published_article(int(match.group("code")))
+        if found is None:
+            return json_reply(None)
+        return json_reply(self.corpus.expected_record(found, self.base_url))
+
+    def clock(self, match: re.Match[str], query: Query) -> Reply:
+        """``/_replica/clock``: read it, ``?set=ISO`` to move it, ``?publish=N`` to step it."""
+        try:
+            moment = _moment_param(query, "set")
+        except ValueError as error:
+            return json_reply({"error": str(error)}, 400)
+        if moment is not None:
+            self.set_clock(moment)
+        answer: dict[str, object] = {}
+        if "publish" in query:
+            count = discovery.int_param(query, "publish", 0)
+            answer["published"] = [article.news_code for article in self.publish(count)]
+        return json_reply({"now": self.now.isoformat(), **answer})
+
+    def request_log(self, match: re.Match[str], query: Query) -> Reply:
+        return json_reply([vars(logged) for logged in list(self.requests)])
 
 
-def _int_param(query: dict[str, list[str]], name: str, default: int) -> int:
-    try:
-        return int(query.get(name, [str(default)])[0])
-    except ValueError:
-        return 0
+def _moment_param(query: Query, name: str) -> datetime | None:
+    values = query.get(name)
+    return parse_moment(values[0]) if values else None
 
 
-ROUTES: list[tuple[re.Pattern[str], Callable[..., Reply]]] = [
-    (re.compile(r"/fa/news/(?P<code>\d{1,9})(?:/[^/]*)?/?"), ReplicaServer.article),
-    (re.compile(r"/fa/allnews/?"), ReplicaServer.allnews),
+ARTICLE_PATHS = [
+    re.compile(r"/fa/(?:amp/)?news/(?P<code>\d{1,9})(?:/[^/]*)?/?"),
+    re.compile(r"/fa/print/(?P<code>\d{1,9})/?"),
+]
+
+
+def article_code(target: str) -> int | None:
+    """The news code if ``target`` (path and query) is one of an article's URL forms."""
+    path = unquote(urlsplit(target).path)
+    for pattern in ARTICLE_PATHS:
+        match = pattern.fullmatch(path)
+        if match:
+            return int(match.group("code"))
+    return None
+
+
+ROUTES: list[tuple[re.Pattern[str], Route]] = [
+    *((pattern, ReplicaServer.article) for pattern in ARTICLE_PATHS),
+    *discovery.ROUTES,
+    (re.compile(r"/(?P<token>00[0-9a-zA-Z]+)"), ReplicaServer.short_link),
     (re.compile(r"/_replica/truth"), ReplicaServer.truth),
     (re.compile(r"/_replica/truth/(?P<code>\d{1,9})"), ReplicaServer.truth_one),
+    (re.compile(r"/_replica/clock"), ReplicaServer.clock),
     (re.compile(r"/_replica/requests"), ReplicaServer.request_log),
 ]
 

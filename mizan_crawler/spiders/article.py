@@ -16,7 +16,7 @@ import scrapy
 from scrapy.exceptions import UsageError
 
 from ..pages.article import canonical_url
-from .base import MizanSpider
+from .base import MizanSpider, is_on_site
 
 
 def read_url_args(urls: str | None, url_file: str | None) -> list[str]:
@@ -42,4 +42,8 @@ class ArticleSpider(MizanSpider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for given in self.start_urls_given:
             url = canonical_url(self.base_url, int(given), None) if given.isdigit() else given
-            yield scrapy.Request(url, callback=self.parse_article, errback=self.on_error)
+            if not is_on_site(url, self.allowed_domains):
+                self.skip("offsite", url)
+                continue
+            # An article URL in any form becomes its one canonical request; others go as given.
+            yield self.article_request(url) or self._request(url)

@@ -1,0 +1,31 @@
+"""The baseline for bench/crawl.py: a bare Scrapy spider that fetches the given URLs and does
+nothing else (no parsing, no pipelines). Run with ``scrapy runspider`` outside the project."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+
+class BareSpider(scrapy.Spider):
+    name = "bare"
+
+    def __init__(self, url_file: str, stats_file: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.urls = Path(url_file).read_text().split()
+        self.stats_file = stats_file
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.urls:
+            yield scrapy.Request(url, callback=self.parse)
+
+    def parse(self, response: Response) -> None:
+        """Fetched; nothing more."""
+
+    def closed(self, reason: str) -> None:
+        Path(self.stats_file).write_text(json.dumps(self.crawler.stats.get_stats(), default=str))
