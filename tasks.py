@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One entry point for people and CI: installs into .venv/ when needed, then runs the task.
 
-    python3 tasks.py crawl [scrapy crawl options]   crawl (default: the article spider into data/)
+    python3 tasks.py crawl [SPIDER] [options]       crawl (default: the news spider into data/)
     python3 tasks.py test [pytest options]          lint with ruff, then the whole test suite
     python3 tasks.py replica [--port 8000 ...]       serve the local replica site
     python3 tasks.py bench                           run the benchmarks
@@ -49,7 +49,7 @@ def install() -> None:
 
 def crawl(args: list[str]) -> None:
     if not args or args[0].startswith("-"):
-        args = ["article", *args]
+        args = ["news", *args]
     if not any(flag in args for flag in ("-o", "-O", "--output", "--overwrite-output")):
         (ROOT / "data").mkdir(exist_ok=True)
         args += ["-o", DEFAULT_OUTPUT]

@@ -4,7 +4,7 @@ nothing else (no parsing, no pipelines). Run with ``scrapy runspider`` outside t
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,11 @@ class BareSpider(scrapy.Spider):
         self.stats_file = stats_file
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        # Like the project's backfill, which schedules articles from a sitemap callback (Scrapy
+        # feeds callback requests faster than start requests), schedule them from one callback.
+        yield scrapy.Request(self.urls[0], callback=self.schedule, dont_filter=True)
+
+    def schedule(self, response: Response) -> Iterator[scrapy.Request]:
         for url in self.urls:
             yield scrapy.Request(url, callback=self.parse)
 

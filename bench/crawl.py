@@ -21,7 +21,7 @@ from _common import machine, replica_process, timed
 from mizan_crawler.pages.article import news_code_from_url
 from mizan_crawler.replica import Corpus
 
-FULL_SPEED = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "AUTOTHROTTLE_ENABLED=False",
+FULL_SPEED = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "AUTOTHROTTLE_ENABLED=False",
               "-s", "LOG_LEVEL=WARNING", "-s", "MEMUSAGE_ENABLED=True"]  # fmt: skip
 
 
@@ -74,7 +74,7 @@ def main() -> None:
     discovery = len(log) - len(article_paths)
     project_rate, bare_rate = stored / project_seconds, len(urls) / bare_seconds
     lines = [
-        f"bench/crawl.py: backfill of a {args.articles}-article replica ({machine()}; 8 concurrent requests, no delay)",
+        f"bench/crawl.py: backfill of a {args.articles}-article replica ({machine()}; 16 concurrent requests, no delay, same settings for both)",
         f"  bare Scrapy spider, same {len(urls)} article URLs : {bare_rate:7.1f} articles/s  {bare_seconds:6.1f} s  peak {int(bare_stats['memusage/max']) / 2**20:5.0f} MiB",
         f"  mizan-crawler backfill, SQLite store        : {project_rate:7.1f} articles/s  {project_seconds:6.1f} s  peak {int(project_stats['memusage/max']) / 2**20:5.0f} MiB",
         f"  ratio                                       : {project_rate / bare_rate:7.2f} (target >= 0.70)",

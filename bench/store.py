@@ -85,7 +85,7 @@ def crawl_times(count: int, folder: Path) -> tuple[float, float]:
         )
         command = [sys.executable, "-m", "mizan_crawler", "crawl", "article", "-a", f"url_file={url_file}",
                    "-O", "items.jsonl", "-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-                   "-s", "LOG_LEVEL=WARNING", "-s", "ROBOTSTXT_OBEY=False"]  # fmt: skip
+                   "-s", "LOG_LEVEL=WARNING", "-s", "ROBOTSTXT_OBEY=False", "-s", "AUTOTHROTTLE_ENABLED=False"]  # fmt: skip
         env = {"MIZAN_BASE_URL": base}
         timed(command, {**env, "DATABASE_URL": ""}, str(folder))  # warm-up: caches, bytecode
         plain, stored = [], []

@@ -61,6 +61,10 @@ LOG_LEVEL = os.environ.get("MIZAN_LOG_LEVEL", "INFO")
 MIZAN_STATS_FILE = os.environ.get("MIZAN_STATS_FILE", "")
 EXTENSIONS = {"mizan_crawler.extensions.StatsFile": 500, "mizan_crawler.extensions.Progress": 500}
 
+# A page yields one article: Scrapy's 100 parallel item workers per response cost more (task
+# set-up for every page) than they give.
+CONCURRENT_ITEMS = 4
+
 # Pipelines, one job each: normalise, validate, deduplicate, store.
 ITEM_PIPELINES = {
     "mizan_crawler.pipelines.normalize.NormalizePipeline": 100,

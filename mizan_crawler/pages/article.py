@@ -45,9 +45,10 @@ IMAGES = (
     "video::attr(poster)",
     "#mainNewsVideo img::attr(src)",
 )
-PHOTO_MARKERS = (".image_set", ".album_listi", ".photo_pdate", ".subtitle_photo", "body#photo")
-VIDEO_MARKERS = ("#mainNewsVideo", ".news_video", "body#video")
-ERROR_MARKERS = (".error_page", ".page_404", ".notfound")
+# Markers are only tested for presence, so each list runs as one query.
+PHOTO_MARKERS = (".image_set, .album_listi, .photo_pdate, .subtitle_photo, body#photo",)
+VIDEO_MARKERS = ("#mainNewsVideo, .news_video, body#video",)
+ERROR_MARKERS = (".error_page, .page_404, .notfound",)
 ERROR_TEXTS = ("صفحه مورد نظر یافت نشد", "خبر مورد نظر یافت نشد", "صفحه مورد نظر وجود ندارد")
 HOME_CRUMBS = frozenset({"صفحه نخست", "صفحه اصلی", "خانه", "خبرگزاری میزان"})
 META_PUBLISHED = "meta[property='article:published_time']::attr(content)"

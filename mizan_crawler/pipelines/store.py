@@ -13,10 +13,16 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
+from ..items import Article
 from ..store import Store, StoreConfigError, StoreUnavailable, open_store, parse_database_url
 from ..store.spool import Spool
 
 logger = logging.getLogger(__name__)
+
+
+def record_of(item: Any) -> dict[str, Any]:
+    """The item's fields as a plain dict; an ``Article`` directly (``asdict`` walks every value)."""
+    return dict(vars(item)) if isinstance(item, Article) else ItemAdapter(item).asdict()
 
 WRITE_ATTEMPTS = 3
 
@@ -73,7 +79,7 @@ class StorePipeline:
                 return
 
     def process_item(self, item: Any) -> Any:
-        self.buffer.append(ItemAdapter(item).asdict())
+        self.buffer.append(record_of(item))
         if (
             len(self.buffer) >= self.batch_size
             or time.monotonic() - self.last_flush >= self.flush_seconds

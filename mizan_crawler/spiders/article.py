@@ -40,6 +40,7 @@ class ArticleSpider(MizanSpider):
             raise UsageError("give article URLs with -a urls=URL[,URL...] or -a url_file=PATH")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.crawler.stats.set_value("mizan/progress/total", len(self.start_urls_given))
         for given in self.start_urls_given:
             url = canonical_url(self.base_url, int(given), None) if given.isdigit() else given
             if not is_on_site(url, self.allowed_domains):
