@@ -130,7 +130,7 @@ def test_a_crawl_logs_progress_and_a_summary(replica: ReplicaServer, tmp_path: P
         line for line in result.log.splitlines() if "INFO: Crawl closed (finished) after " in line
     ]
     assert len(summary) == 1
-    assert ": done 5, " in summary[0] and summary[0].endswith(", 0 errors")
+    assert ": done 5 / 5 (100.0%), " in summary[0] and summary[0].endswith(", 0 errors")
     assert "\r" not in result.log  # not a terminal: no live line
 
 
