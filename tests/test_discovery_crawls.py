@@ -45,9 +45,13 @@ def _fetches_since(replica: ReplicaServer, before: Counter[int]) -> Counter[int]
     return replica.article_fetches() - before
 
 
+DISALLOWED = ("/fa/save", "/fa/print", "/fa/send", "/fa/report", "/fa/ajax", "/fa/archive")
+
+
 def _month_backfill(
     replica: ReplicaServer, workdir: Path, since: str, until: str, *, first: date, last: date
 ) -> None:
+    started = time.monotonic()
     before = replica.article_fetches()
     result = run_crawl("backfill", replica.base_url, workdir, f"from={since}", f"to={until}")
     assert result.returncode == 0, result.log
@@ -64,6 +68,8 @@ def _month_backfill(
         if datetime.fromisoformat(row["lastmod"]) > day_end(last)
     ]  # fmt: skip
     assert edited_later, "the corpus must hold articles of the range edited after it"
+    requested = [r.path for r in replica.requests if r.at >= started]
+    assert not [path for path in requested if path.startswith(DISALLOWED)]
 
 
 def test_backfill_of_a_gregorian_month(half_year: ReplicaServer, tmp_path: Path) -> None:
