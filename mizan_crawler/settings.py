@@ -97,3 +97,32 @@ MIZAN_NEWS_HORIZON_HOURS = 48.0  # on an empty store, this far behind the newest
 MIZAN_NEWS_MAX_PAGES = 300  # never page further back than this in one run
 # Backfill: the Jalali (or Gregorian) month in a sitemap-archive urlset's URL, when it has one.
 MIZAN_SITEMAP_MONTH_PATTERN = r"[?&]y=(?P<year>\d{4})&m=(?P<month>\d{1,2})"
+
+# Monitoring: Spidermon checks every crawl when it closes (see mizan_crawler/monitoring).
+COMMANDS_MODULE = "mizan_crawler.commands"  # `crawl` exits non-zero when a check fails
+SPIDERMON_ENABLED = True
+# Spidermon before the summary and the stats file, which report the monitors' verdict.
+EXTENSIONS["spidermon.contrib.scrapy.extensions.Spidermon"] = 400
+EXTENSIONS["mizan_crawler.monitoring.summary.CrawlSummary"] = 800
+EXTENSIONS["mizan_crawler.extensions.StatsFile"] = 900
+SPIDER_MIDDLEWARES = {"mizan_crawler.monitoring.coverage.CoverageMiddleware": 900}
+ITEM_PIPELINES["spidermon.contrib.scrapy.pipelines.ItemValidationPipeline"] = 150
+SPIDERMON_VALIDATION_SCHEMAS = ["mizan_crawler.schema.ARTICLE_SCHEMA"]
+SPIDERMON_SPIDER_CLOSE_MONITORS = ("mizan_crawler.monitoring.monitors.CloseMonitorSuite",)
+SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
+SPIDERMON_MAX_ERRORS = int(os.environ.get("MIZAN_MAX_ERRORS", "10"))
+SPIDERMON_MAX_RETRIES = int(os.environ.get("MIZAN_MAX_RETRIES", "100"))
+SPIDERMON_UNWANTED_HTTP_CODES = {429: int(os.environ.get("MIZAN_MAX_429", "20"))}
+SPIDERMON_MAX_ITEM_VALIDATION_ERRORS = 0
+MIZAN_MIN_BODY_COVERAGE = 0.95  # news items with a body
+MIZAN_MIN_ITEM_RATIO = 0.9  # articles stored (or rightly absent) of those requested
+# Notifications of a failed crawl, when configured in the environment.
+SPIDERMON_TELEGRAM_SENDER_TOKEN = os.environ.get("SPIDERMON_TELEGRAM_SENDER_TOKEN", "")
+SPIDERMON_TELEGRAM_RECIPIENTS = [
+    r for r in os.environ.get("SPIDERMON_TELEGRAM_RECIPIENTS", "").split(",") if r
+]
+SPIDERMON_SLACK_SENDER_TOKEN = os.environ.get("SPIDERMON_SLACK_SENDER_TOKEN", "")
+SPIDERMON_SLACK_SENDER_NAME = os.environ.get("SPIDERMON_SLACK_SENDER_NAME", "mizan-crawler")
+SPIDERMON_SLACK_RECIPIENTS = [
+    r for r in os.environ.get("SPIDERMON_SLACK_RECIPIENTS", "").split(",") if r
+]

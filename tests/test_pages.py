@@ -98,9 +98,10 @@ def test_end_marker_and_chrome_never_reach_body() -> None:
     assert article.body == "متن\n\nپایان."
 
 
-def test_news_page_without_body_is_not_an_article() -> None:
-    with pytest.raises(NotAnArticle, match="not_an_article"):
-        _parse(_page(""))
+def test_news_page_without_body_is_reported_not_hidden() -> None:
+    page = _parse(_page(""))
+    assert page.article.body == ""  # type: ignore[attr-defined]
+    assert [kind for kind, _ in page.problems] == ["body_missing"]  # type: ignore[attr-defined]
 
 
 def test_page_without_title_is_not_an_article() -> None:

@@ -172,7 +172,7 @@ def test_a_site_that_keeps_refusing_stops_the_crawl(site: ReplicaServer, tmp_pat
     }
     urls = "urls=" + ",".join(map(str, codes))
     result = run_crawl("article", site.base_url, tmp_path, urls, settings=settings, timeout=60)
-    assert result.returncode == 0, result.log
+    assert result.returncode != 0  # a crawl that stopped early says so in its exit status
     assert result.stats["finish_reason"] == "site_refusing"
     errors = [line for line in result.log.splitlines() if "keeps refusing" in line]
     assert len(errors) == 1

@@ -249,10 +249,13 @@ def parse_article(
     data = loader.load_item()
     news_code, title = data.get("news_code"), data.get("title")
     kind = _kind(root)
-    if news_code is None or title is None or (kind == "news" and body is None):
+    if news_code is None or title is None:
         raise NotAnArticle("not_an_article")
     crumbs = _breadcrumbs(root)
     problems: list[tuple[str, str]] = []
+    if kind == "news" and body is None:
+        # Kept (with an empty body) so validation and the monitors name the missing field.
+        problems.append(("body_missing", f"no body element ({', '.join(BODY)})"))
     printed_raw = _printed_date(root)
     meta_raw = next(iter(_select(root, META_PUBLISHED)), None)
     published = _publication(printed_raw, meta_raw, problems)

@@ -24,6 +24,7 @@ def record_of(item: Any) -> dict[str, Any]:
     """The item's fields as a plain dict; an ``Article`` directly (``asdict`` walks every value)."""
     return dict(vars(item)) if isinstance(item, Article) else ItemAdapter(item).asdict()
 
+
 WRITE_ATTEMPTS = 3
 
 

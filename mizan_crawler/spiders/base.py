@@ -55,6 +55,7 @@ class MizanSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.refresh = truthy(refresh)
         self.known: set[int] = set()
+        self.requested: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MizanSpider:
@@ -95,6 +96,10 @@ class MizanSpider(scrapy.Spider):
         if code in self.known:
             stats.inc_value("mizan/discovery/already_stored")
             return None
+        if code in self.requested:  # the same article linked again: one request is enough
+            return None
+        self.requested.add(code)
+        stats.inc_value("mizan/discovery/requested")
         return self._request(canonical_url(self.base_url, code, None), **kwargs)
 
     def _request(self, url: str, **kwargs: Any) -> scrapy.Request:

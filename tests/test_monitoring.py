@@ -1,0 +1,119 @@
+"""Monitoring: the generated schema, the summary, exit statuses, and crawls whose template broke."""
+
+from __future__ import annotations
+
+import jsonschema
+import pytest
+
+from mizan_crawler.items import ARTICLE_FIELDS
+from mizan_crawler.monitoring.status import MONITOR_FAILED, OK, STOPPED, exit_status
+from mizan_crawler.monitoring.summary import summary_lines
+from mizan_crawler.replica import ReplicaServer, Reply
+from mizan_crawler.replica.breakage import break_template
+from mizan_crawler.replica.render import article_page
+from mizan_crawler.schema import ARTICLE_SCHEMA
+
+from .crawling import run_crawl
+from .records import record
+
+
+def test_schema_is_generated_from_the_item_class() -> None:
+    assert list(ARTICLE_SCHEMA["properties"]) == list(ARTICLE_FIELDS)
+    assert set(ARTICLE_SCHEMA["required"]) == {
+        "news_code", "url", "title", "body", "published_at", "published_at_jalali",
+        "published_at_raw", "kind", "crawled_at", "content_hash",
+    }  # fmt: skip
+    assert ARTICLE_SCHEMA["properties"]["tags"] == {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "tag labels in page order",
+    }
+    assert ARTICLE_SCHEMA["properties"]["uptitle"]["type"] == ["string", "null"]
+
+
+def _errors(data: dict[str, object]) -> list[str]:
+    validator = jsonschema.Draft202012Validator(ARTICLE_SCHEMA)
+    return [error.message for error in validator.iter_errors(data)]
+
+
+def test_schema_accepts_a_good_record_and_names_bad_fields() -> None:
+    good = record(4776124, content_hash="a" * 64)
+    assert _errors(good) == []
+    assert _errors({**good, "published_at": None, "published_at_jalali": None}) == []
+    assert _errors({**good, "news_code": "4776124"})
+    assert _errors({**good, "kind": "podcast"})
+    assert _errors({**good, "published_at": "1403-03-12 08:00"})
+    assert _errors({**good, "extra": 1})
+
+
+@pytest.mark.parametrize(
+    ("stats", "status"),
+    [
+        ({"finish_reason": "finished"}, OK),
+        ({"finish_reason": "finished", "mizan/monitors/failed": 2}, MONITOR_FAILED),
+        ({"finish_reason": "store_unavailable"}, STOPPED),
+        ({"finish_reason": "site_refusing", "mizan/monitors/failed": 1}, MONITOR_FAILED),
+    ],
+)
+def test_exit_status(stats: dict[str, object], status: int) -> None:
+    assert exit_status(stats) == status
+
+
+def test_summary_lines() -> None:
+    stats = {
+        "finish_reason": "finished",
+        "elapsed_time_seconds": 120.0,
+        "item_scraped_count": 40,
+        "mizan/store/new": 30,
+        "mizan/store/updated": 4,
+        "mizan/store/unchanged": 6,
+        "mizan/dropped/missing_published_at": 2,
+        "mizan/skipped/http_404": 3,
+        "mizan/failed/TimeoutError": 1,
+        "log_count/ERROR": 1,
+        "downloader/response_count": 50,
+        "retry/count": 5,
+    }
+    text = "\n".join(summary_lines(stats))
+    assert "40 articles; store: new 30, updated 4, unchanged 6" in text
+    assert "dropped: missing_published_at 2" in text
+    assert "not articles: http_404 3" in text
+    assert "mizan/failed/TimeoutError 1" in text
+    assert "pages fetched 50 (25/min), retries 5" in text
+
+
+def _articles(replica: ReplicaServer, count: int) -> list[int]:
+    # Pages without the article:published_time meta tag, so the printed date is the only one.
+    found = [
+        a for a in replica.corpus if not a.withdrawn and a.kind == "news" and not a.with_meta_date
+    ]
+    return [a.news_code for a in found[-count:]]
+
+
+def _serve_broken(replica: ReplicaServer, codes: list[int], part: str) -> None:
+    for code in codes:
+        page = break_template(article_page(replica.corpus.by_code(code)), (part,))
+        replica.script(f"/fa/news/{code}", Reply(200, page.encode()))
+
+
+def test_a_healthy_crawl_passes_its_monitors(replica: ReplicaServer, tmp_path) -> None:
+    codes = _articles(replica, 8)
+    result = run_crawl("article", replica.base_url, tmp_path, "urls=" + ",".join(map(str, codes)))
+    assert result.returncode == OK, result.log
+    assert "Monitor failed" not in result.log
+    assert "Crawl summary (finished" in result.log
+
+
+@pytest.mark.parametrize(("part", "field"), [("date", "published_at"), ("body", "body")])
+def test_a_broken_template_fails_the_crawl_naming_the_field(
+    replica: ReplicaServer, tmp_path, part: str, field: str
+) -> None:
+    codes = _articles(replica, 6)
+    _serve_broken(replica, codes, part)
+    result = run_crawl("article", replica.base_url, tmp_path, "urls=" + ",".join(map(str, codes)))
+    assert result.returncode == MONITOR_FAILED
+    failures = [
+        line for line in result.log.splitlines() if "Monitor failed: Field coverage" in line
+    ]
+    assert failures and f"field {field}: on 0 of 6 news items" in failures[0]
+    assert result.stats.get("mizan/store/new", 0) == 0
