@@ -5,6 +5,7 @@
     python3 tasks.py test [pytest options]          lint with ruff, then the whole test suite
     python3 tasks.py replica [--port 8000 ...]       serve the local replica site
     python3 tasks.py bench                           run the benchmarks
+    python3 tasks.py demo                            the whole pipeline against the replica, offline
 
 Only the standard library is used here, so it runs on a fresh machine with Python 3.11+.
 """
@@ -71,7 +72,11 @@ def bench(args: list[str]) -> None:
             run(BIN / "python", script, *args)
 
 
-TASKS = {"crawl": crawl, "test": test, "replica": replica, "bench": bench}
+def demo(args: list[str]) -> None:
+    run(BIN / "python", "-m", "mizan_crawler.demo", *args)
+
+
+TASKS = {"crawl": crawl, "test": test, "replica": replica, "bench": bench, "demo": demo}
 
 
 def main() -> None:

@@ -156,3 +156,21 @@ def test_a_failed_run_is_logged_and_retried_next_interval(
     assert "Run 1 failed (exit status" in done.stderr
     assert "Run 2 failed (exit status" in done.stderr
     assert "pw@" not in done.stderr
+
+
+def test_demo_runs_the_whole_pipeline_offline(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mizan_crawler.demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert out.count("monitors failed: none") == 2
+    assert "$ mizan-crawler export --format parquet" in out
+    assert (tmp_path / "demo" / "dataset" / "articles.parquet").exists()
+    assert (tmp_path / "demo" / "dataset" / "README.md").exists()
+    assert "per month (Jalali):" in out
