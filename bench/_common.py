@@ -26,8 +26,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def replica_process(articles: int, seed: int = 1) -> Iterator[str]:
-    """A replica in a separate process (so it does not share the crawler's interpreter)."""
+def replica_process(articles: int, seed: int = 1, *options: str) -> Iterator[str]:
+    """A replica in a separate process (so it does not share the crawler's interpreter);
+    ``options`` are more command-line flags, such as ``--challenge-share 1``."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -40,6 +41,7 @@ def replica_process(articles: int, seed: int = 1) -> Iterator[str]:
             str(articles),
             "--seed",
             str(seed),
+            *options,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

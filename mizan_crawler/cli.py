@@ -4,6 +4,7 @@
     mizan-crawler export --format jsonl|csv|parquet --out DIR [--from DAY] [--to DAY] [--service NAME]
     mizan-crawler stats                                   summarise the store
     mizan-crawler replica [--port 8000 --articles 1000 --seed 1]   serve the local replica site
+    mizan-crawler status --redis-url URL [--spider NAME]  crawls shared through Redis: queue, workers
 
 ``export`` and ``stats`` read ``--database-url`` (default: ``DATABASE_URL``, else the SQLite file
 ``data/mizan.sqlite``). A usage or data error prints one line and exits non-zero.
@@ -17,10 +18,13 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
+import redis
 from scrapy.cmdline import execute
 
 from .datasets import FORMATS, export, format_summary, store_summary
 from .dates import DateParseError, day_end, day_start, parse_day
+from .distributed.keys import redis_problem
+from .distributed.status import DEFAULT_PREFIX, status_report
 from .replica.__main__ import main as replica_main
 from .store import (
     DEFAULT_DATABASE_URL,
@@ -124,11 +128,34 @@ def _open(database_url: str) -> Store:
         raise CommandError(str(error)) from None
 
 
+def status_command(argv: list[str]) -> None:
+    """Show the crawls shared through Redis: queued requests, seen fingerprints, workers, items."""
+    parser = _Parser(prog="mizan-crawler status", description=status_command.__doc__)
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("MIZAN_REDIS_URL") or os.environ.get("REDIS_URL"),
+        help="the crawl's Redis (default: $MIZAN_REDIS_URL, else $REDIS_URL)",
+    )
+    parser.add_argument("--spider", help="only this spider's crawls (e.g. backfill)")
+    parser.add_argument(
+        "--prefix", default=DEFAULT_PREFIX, help="key prefix (MIZAN_REDIS_KEY_PREFIX)"
+    )
+    args = parser.parse_args(argv)
+    if not args.redis_url:
+        raise CommandError("give --redis-url redis://host:6379/0 (or set MIZAN_REDIS_URL)")
+    try:
+        report = status_report(args.redis_url, args.prefix, args.spider)
+    except redis.RedisError as error:
+        raise CommandError(redis_problem(args.redis_url, error)) from None
+    sys.stdout.write(report + "\n")
+
+
 COMMANDS = {
     "crawl": crawl,
     "export": export_command,
     "stats": stats_command,
     "replica": replica_main,
+    "status": status_command,
 }
 
 

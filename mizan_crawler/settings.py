@@ -14,13 +14,14 @@ SPIDER_MODULES = ["mizan_crawler.spiders"]
 NEWSPIDER_MODULE = "mizan_crawler.spiders"
 
 # The site to crawl; tests and demos point it at the local replica.
-MIZAN_BASE_URL = os.environ.get("MIZAN_BASE_URL", "https://www.mizanonline.ir")
+# (An environment variable set but empty, as an .env file leaves it, counts as unset.)
+MIZAN_BASE_URL = os.environ.get("MIZAN_BASE_URL") or "https://www.mizanonline.ir"
 
 # Say who we are and where to read about us, so the site's operators can tell a research crawler
 # from an attack (Scrapy's default names only Scrapy).
-USER_AGENT = os.environ.get(
-    "MIZAN_USER_AGENT",
-    f"mizan-crawler/{__version__} (+https://pypi.org/project/mizan-crawler/)",
+USER_AGENT = (
+    os.environ.get("MIZAN_USER_AGENT")
+    or f"mizan-crawler/{__version__} (+https://pypi.org/project/mizan-crawler/)"
 )
 
 # Politeness: robots.txt honoured, one request at a time per host, a few seconds apart.
@@ -55,7 +56,7 @@ DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
 
 TELNETCONSOLE_ENABLED = False  # open ports nobody uses
 REMOTE_CONTROL_ENABLED = False
-LOG_LEVEL = os.environ.get("MIZAN_LOG_LEVEL", "INFO")
+LOG_LEVEL = os.environ.get("MIZAN_LOG_LEVEL") or "INFO"
 
 # Final stats as JSON for schedulers and tests: set MIZAN_STATS_FILE (env or -s) to a path.
 MIZAN_STATS_FILE = os.environ.get("MIZAN_STATS_FILE", "")
@@ -126,3 +127,49 @@ SPIDERMON_SLACK_SENDER_NAME = os.environ.get("SPIDERMON_SLACK_SENDER_NAME", "miz
 SPIDERMON_SLACK_RECIPIENTS = [
     r for r in os.environ.get("SPIDERMON_SLACK_RECIPIENTS", "").split(",") if r
 ]
+
+# Browser rendering (mizan_crawler/browser): a page that is a JavaScript challenge (ArvanCloud) or
+# whose article only a script builds is fetched again through Chromium via scrapy-playwright;
+# every other request stays on plain HTTP. auto | always (every page in the browser) | never.
+MIZAN_PLAYWRIGHT = os.environ.get("MIZAN_PLAYWRIGHT") or "auto"
+MIZAN_CHROMIUM = os.environ.get("MIZAN_CHROMIUM") or "/usr/bin/chromium"  # Debian's package
+# The add-on installs scrapy-playwright's download handler only when a browser may be used and
+# exists; the middleware sits before retries and after decompression and redirects.
+ADDONS = {"mizan_crawler.browser.BrowserAddon": 0}
+DOWNLOADER_MIDDLEWARES["mizan_crawler.browser.BrowserMiddleware"] = 560
+PLAYWRIGHT_LAUNCH_OPTIONS = {  # executable_path comes from MIZAN_CHROMIUM (see the add-on)
+    "headless": True,
+    # Without the background-networking flags Chromium calls Google's hosts on its own.
+    "args": [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ],
+}
+PLAYWRIGHT_MAX_CONTEXTS = 1  # one context: the cookies one render earns serve every later render
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4  # scrapy-playwright's default is CONCURRENT_REQUESTS (8) tabs
+PLAYWRIGHT_ABORT_REQUEST = "mizan_crawler.browser.skip_heavy_resource"  # no images, fonts, media
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = DOWNLOAD_TIMEOUT * 1000  # ms; as long as a plain request
+PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True  # scrapy-playwright's default, stated: a dead
+# browser is launched again for the next render
+
+# Distributed crawling (mizan_crawler/distributed): with MIZAN_REDIS_URL set (env MIZAN_REDIS_URL
+# or REDIS_URL, or -s), the request queue and the duplicate filter live in Redis, and the same
+# `crawl` command on any number of machines is one crawl: one worker discovers, all fetch, no
+# article twice. Empty (the default): one process, Scrapy's own scheduler.
+MIZAN_REDIS_URL = os.environ.get("MIZAN_REDIS_URL") or os.environ.get("REDIS_URL", "")
+MIZAN_REDIS_KEY_PREFIX = "mizan"  # every Redis key of a shared crawl starts with this
+MIZAN_REDIS_TIMEOUT = 5.0  # seconds before an unanswered Redis command stops the crawl
+MIZAN_REDIS_WORKER_TIMEOUT = 30.0  # a worker silent this long is gone: its requests are requeued
+MIZAN_REDIS_FINISHED_TTL = 7 * 24 * 3600  # seconds `mizan-crawler status` shows a finished crawl
+# The add-on switches the scheduler, extension, middleware and store pipeline only when
+# MIZAN_REDIS_URL is set; kept beside any other add-on.
+ADDONS["mizan_crawler.distributed.DistributedCrawlAddon"] = 10
+
+# Backfill: planned article requests kept queued at once (refilled as pages come back), so a
+# backfill of years holds a thousand requests in memory, not all of them.
+MIZAN_BACKFILL_WINDOW = 1000

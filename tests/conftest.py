@@ -1,14 +1,17 @@
-"""Shared fixtures: a replica site on a free loopback port, stores on SQLite and PostgreSQL."""
+"""Shared fixtures: a replica site on a free loopback port, stores on SQLite and PostgreSQL, and
+Redis for distributed crawls."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 
 from mizan_crawler.replica import Corpus, ReplicaServer
 
@@ -56,3 +59,35 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'store.sqlite'}"
     return request.getfixturevalue("pg_url")
+
+
+# A Redis database of its own (15), so tests never touch other data on the shared server; tests
+# may flush it, and each test's keys start with a prefix of its own, removed after it.
+REDIS_TEST_URL = os.environ.get("MIZAN_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@dataclass(frozen=True)
+class RedisForTest:
+    """The test's Redis: where it is, the key prefix of this test, and a client."""
+
+    url: str
+    prefix: str
+    client: redis.Redis
+
+
+@pytest.fixture
+def redis_crawl() -> Iterator[RedisForTest]:
+    """Redis for one distributed-crawl test (skipped without a server, except in CI)."""
+    client = redis.Redis.from_url(REDIS_TEST_URL, socket_timeout=5, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        client.close()
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI ({REDIS_TEST_URL}): {error}")
+        pytest.skip(f"no Redis at {REDIS_TEST_URL}")
+    prefix = f"mizan-test-{uuid.uuid4().hex[:10]}"
+    yield RedisForTest(REDIS_TEST_URL, prefix, client)
+    for key in client.scan_iter(match=f"{prefix}:*"):
+        client.delete(key)
+    client.close()

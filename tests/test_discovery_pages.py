@@ -12,7 +12,6 @@ from scrapy import Request
 from mizan_crawler.dates import TEHRAN
 from mizan_crawler.fingerprints import NewsCodeFingerprinter, article_fingerprint
 from mizan_crawler.pages.discovery import (
-    Entry,
     listing_pages,
     parse_feed,
     parse_listing,
@@ -90,15 +89,8 @@ def test_w3c_datetimes() -> None:
     assert parse_w3c_datetime(None) is None
 
 
-def _entries(*rows: tuple[int, str | None]) -> dict[int, Entry]:
-    return {
-        code: Entry(
-            f"https://h/fa/news/{code}",
-            code,
-            lastmod=datetime.fromisoformat(lastmod) if lastmod else None,
-        )
-        for code, lastmod in rows
-    }
+def _entries(*rows: tuple[int, str | None]) -> dict[int, datetime | None]:
+    return {code: datetime.fromisoformat(lastmod) if lastmod else None for code, lastmod in rows}
 
 
 def test_plan_uses_lastmod_and_rising_codes() -> None:

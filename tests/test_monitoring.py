@@ -8,9 +8,7 @@ import pytest
 from mizan_crawler.items import ARTICLE_FIELDS
 from mizan_crawler.monitoring.status import MONITOR_FAILED, OK, STOPPED, exit_status
 from mizan_crawler.monitoring.summary import summary_lines
-from mizan_crawler.replica import ReplicaServer, Reply
-from mizan_crawler.replica.breakage import break_template
-from mizan_crawler.replica.render import article_page
+from mizan_crawler.replica import ReplicaServer
 from mizan_crawler.schema import ARTICLE_SCHEMA
 
 from .crawling import run_crawl
@@ -90,12 +88,6 @@ def _articles(replica: ReplicaServer, count: int) -> list[int]:
     return [a.news_code for a in found[-count:]]
 
 
-def _serve_broken(replica: ReplicaServer, codes: list[int], part: str) -> None:
-    for code in codes:
-        page = break_template(article_page(replica.corpus.by_code(code)), (part,))
-        replica.script(f"/fa/news/{code}", Reply(200, page.encode()))
-
-
 def test_a_healthy_crawl_passes_its_monitors(replica: ReplicaServer, tmp_path) -> None:
     codes = _articles(replica, 8)
     result = run_crawl("article", replica.base_url, tmp_path, "urls=" + ",".join(map(str, codes)))
@@ -108,9 +100,11 @@ def test_a_healthy_crawl_passes_its_monitors(replica: ReplicaServer, tmp_path) -
 def test_a_broken_template_fails_the_crawl_naming_the_field(
     replica: ReplicaServer, tmp_path, part: str, field: str
 ) -> None:
-    codes = _articles(replica, 6)
-    _serve_broken(replica, codes, part)
-    result = run_crawl("article", replica.base_url, tmp_path, "urls=" + ",".join(map(str, codes)))
+    with ReplicaServer(replica.corpus, broken=(part,)) as broken:
+        codes = _articles(broken, 6)
+        result = run_crawl(
+            "article", broken.base_url, tmp_path, "urls=" + ",".join(map(str, codes))
+        )
     assert result.returncode == MONITOR_FAILED
     failures = [
         line for line in result.log.splitlines() if "Monitor failed: Field coverage" in line

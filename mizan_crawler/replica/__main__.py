@@ -1,4 +1,5 @@
-"""``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1 [--allow-archive]``."""
+"""``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1 [--allow-archive]
+[--challenge-share 0.2] [--script-body-share 0.1]``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,25 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="drop the CMS's 'Disallow: /fa/archive' rule from robots.txt",
     )
+    parser.add_argument(
+        "--challenge-share",
+        type=float,
+        default=0.0,
+        help="share of articles (0-1) answering an ArvanCloud-style challenge until the client "
+        "has its cookie",
+    )
+    parser.add_argument(
+        "--script-body-share",
+        type=float,
+        default=0.0,
+        help="share of articles (0-1) whose body is inserted by a script",
+    )
+    parser.add_argument(
+        "--break",
+        dest="broken",
+        default="",
+        help="break the article template, for monitor tests: date, body or date,body",
+    )
     return parser
 
 
@@ -37,6 +57,9 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
         archive_allowed=args.allow_archive,
+        challenge_share=args.challenge_share,
+        script_body_share=args.script_body_share,
+        broken=tuple(part for part in args.broken.split(",") if part),
     )
     logger.info("Replica of %d articles at %s (seed %d)", args.articles, server.base_url, args.seed)
     try:

@@ -7,6 +7,7 @@ parser must leave out (scripts, ads, share widgets, players, the end marker, com
 
 from __future__ import annotations
 
+import json
 import random
 from html import escape
 from urllib.parse import quote
@@ -148,7 +149,19 @@ NAV = (
 )
 
 
-def _current_article(article: ReplicaArticle, rng: random.Random) -> str:
+def _body_div(inner: str, attributes: str, script_body: bool) -> str:
+    """The body element; with ``script_body`` it is empty and the script after it fills it in,
+    as a script-built theme would (only a browser then sees the article)."""
+    if not script_body:
+        return f"<div {attributes}>{inner}</div>"
+    source = json.dumps(inner).replace("</", "<\\/")  # never close the script early
+    return (
+        f"<div {attributes}></div>"
+        f"<script>document.currentScript.previousElementSibling.innerHTML = {source};</script>"
+    )
+
+
+def _current_article(article: ReplicaArticle, rng: random.Random, script_body: bool) -> str:
     photo = article.kind == "photo"
     date_class = "photo_pdate" if photo else "news_nav news_pdate_c"
     lead_class = "subtitle_photo" if photo else "subtitle"
@@ -168,12 +181,13 @@ def _current_article(article: ReplicaArticle, rng: random.Random) -> str:
         parts.append(f'<div class="{lead_class}">{escape(noisy(article.lead, rng))}</div>')
     parts.append(_media_html(article))
     if article.paragraphs or not photo:
-        parts.append(f'<div class="body">{_paragraphs_html(article, rng, old=False)}</div>')
+        inner = _paragraphs_html(article, rng, old=False)
+        parts.append(_body_div(inner, 'class="body"', script_body))
     parts.append(_tags_html(article, old=False) + "</div>")
     return "".join(parts)
 
 
-def _old_article(article: ReplicaArticle, rng: random.Random) -> str:
+def _old_article(article: ReplicaArticle, rng: random.Random, script_body: bool) -> str:
     parts = [
         _crumbs(article, old=True),
         '<div class="news_body">',
@@ -196,21 +210,20 @@ def _old_article(article: ReplicaArticle, rng: random.Random) -> str:
             "<script>player.load();</script></div>"
         )
     if article.paragraphs or article.kind == "news":
-        parts.append(
-            f'<div class="body" style="text-align:justify">{_paragraphs_html(article, rng, old=True)}</div>'
-        )
+        inner = _paragraphs_html(article, rng, old=True)
+        parts.append(_body_div(inner, 'class="body" style="text-align:justify"', script_body))
     parts.append(_tags_html(article, old=True) + "</div>")
     return "".join(parts)
 
 
-def article_page(article: ReplicaArticle) -> str:
-    """The whole HTML page of ``article`` in its theme."""
+def article_page(article: ReplicaArticle, *, script_body: bool = False) -> str:
+    """The whole HTML page of ``article`` in its theme; with ``script_body`` its body is inserted
+    by a script from a JavaScript string."""
     rng = random.Random(article.noise_seed)
     head = _head(article, rng)
     body_id = article.kind if article.kind != "news" else "news"
-    content = (
-        _current_article(article, rng) if article.theme == "current" else _old_article(article, rng)
-    )
+    build = _current_article if article.theme == "current" else _old_article
+    content = build(article, rng, script_body)
     return (
         f'<!DOCTYPE html><html lang="fa-IR" dir="rtl"><head>{head}</head><body id="{body_id}">'
         f"{NAV}{content}{COMMENTS}"

@@ -23,7 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import discovery, render
+from .breakage import break_template
 from .catalog import Catalog
+from .challenge import BrowserGate, challenge_page
 from .corpus import TEHRAN, Corpus, ReplicaArticle, lastmod
 from .discovery import LISTING_PAGE_SIZE
 from .replies import Reply, html, json_reply, not_found, redirect
@@ -70,10 +72,18 @@ class ReplicaServer:
         *,
         now: datetime | None = None,
         archive_allowed: bool = False,
+        challenge_share: float = 0.0,
+        script_body_share: float = 0.0,
+        broken: tuple[str, ...] = (),
     ) -> None:
         self.corpus = corpus
+        # Template parts renamed on every article page (see breakage.py), for monitor tests.
+        self.broken = broken
         self.catalog = Catalog(corpus)
         self.archive_allowed = archive_allowed
+        # Browser-only answers (see challenge.py); none unless a share is given.
+        self.gate = BrowserGate(corpus.seed, challenge_share, script_body_share)
+        self.challenges_served: Counter[int] = Counter()
         self.requests: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         self._scripted: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
@@ -184,12 +194,15 @@ class ReplicaServer:
                 "url": self.base_url + article.path,
             }
 
-    def answer(self, target: str) -> Reply:
-        """The reply to a GET of ``target`` (path and query)."""
+    def answer(self, target: str, cookie_header: str = "") -> Reply:
+        """The reply to a GET of ``target`` (path and query) with that ``Cookie`` header."""
         with self._lock:
             scripted = self._scripted.get(target)
             if scripted:
                 return scripted.popleft()
+        challenged = self.challenge(target, cookie_header)
+        if challenged is not None:
+            return challenged
         parts = urlsplit(target)
         path, query = unquote(parts.path), parse_qs(parts.query)
         for pattern, route in ROUTES:
@@ -197,6 +210,16 @@ class ReplicaServer:
             if match:
                 return route(self, match, query)
         return not_found()
+
+    def challenge(self, target: str, cookie_header: str) -> Reply | None:
+        """The challenge page when ``target`` is a challenged article URL and the request lacks
+        the cookie; counted per news code in :attr:`challenges_served`."""
+        code = article_code(target)
+        if code is None or not self.gate.challenges(code, cookie_header):
+            return None
+        with self._lock:
+            self.challenges_served[code] += 1
+        return html(200, challenge_page(self.gate.token))
 
     # Routes -------------------------------------------------------------------------------
 
@@ -206,7 +229,9 @@ class ReplicaServer:
             return not_found()
         if found.withdrawn:
             return html(200, render.error_page())  # the CMS answers 200 for a withdrawn story
-        return html(200, render.article_page(found))
+        script_body = self.gate.script_body(found.news_code)
+        page = render.article_page(found, script_body=script_body)
+        return html(200, break_template(page, self.broken) if self.broken else page)
 
     def short_link(self, match: re.Match[str], query: Query) -> Reply:
         code = code_of_token(match.group("token"))
@@ -282,6 +307,8 @@ class _Handler(BaseHTTPRequestHandler):
     replica: ReplicaServer
     server_version = "replica-iransamaneh/1.0"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as two writes; without this the second waits ~40 ms for an ACK.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._reply(send_body=True)
@@ -290,7 +317,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(send_body=False)
 
     def _reply(self, send_body: bool) -> None:
-        reply = self.replica.answer(self.path)
+        reply = self.replica.answer(self.path, self.headers.get("Cookie", ""))
         self.replica.requests.append(LoggedRequest(self.path, reply.status, time.monotonic()))
         self.send_response(reply.status, HTTPStatus(reply.status).phrase)
         self.send_header("Content-Type", reply.content_type)
@@ -299,7 +326,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         if send_body:
-            self.wfile.write(reply.body)
+            try:
+                self.wfile.write(reply.body)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = (
+                    True  # the client gave up (e.g. a size limit): not our error
+                )
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the request log above is the record."""

@@ -13,6 +13,7 @@ the checkpoint, which survives SIGKILL.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +28,7 @@ from twisted.python.failure import Failure
 
 from ..dates import DateParseError, day_end, day_start, parse_day
 from ..items import Article
-from ..pages.discovery import Entry, SitemapRef, listing_pages, parse_listing, parse_sitemap
+from ..pages.discovery import SitemapRef, listing_pages, parse_listing, parse_sitemap
 from .base import MizanSpider
 from .sitemap_plan import Plan, plan_sitemap_fetches, urlset_month
 
@@ -82,6 +83,8 @@ class BackfillSpider(MizanSpider):
     """History by sitemap archive (default), archive listings, or news-code range."""
 
     name = "backfill"
+    # With MIZAN_REDIS_URL the whole plan is queued at once (see _window): these keep no state.
+    shared_callbacks = MizanSpider.shared_callbacks | {"parse_ranged", "on_ranged_error"}
 
     def __init__(self, source: str = "sitemap", codes: str | None = None, **kwargs: Any) -> None:
         since, until = kwargs.pop("from", None), kwargs.pop("to", None)
@@ -92,7 +95,9 @@ class BackfillSpider(MizanSpider):
             raise UsageError(f"-a source={source!r}: use sitemap (default) or archive")
         self.source = source
         self.urlsets_pending = 0
-        self.entries: dict[int, Entry] = {}
+        # Only what planning needs, per news code: a sitemap may list hundreds of thousands.
+        self.lastmods: dict[int, datetime | None] = {}
+        self.pending: deque[int] = deque()  # planned codes not yet requested
         self.chain: list[int] = []
         self.stored_epochs: dict[int, int | None] = {}
 
@@ -184,7 +189,7 @@ class BackfillSpider(MizanSpider):
     def parse_urlset(self, response: Response) -> Iterator[scrapy.Request]:
         for entry in parse_sitemap(response.body, response.url)[1]:
             if entry.news_code is not None:
-                self.entries[entry.news_code] = entry
+                self.lastmods[entry.news_code] = entry.lastmod
         yield from self._urlset_done()
 
     def on_urlset_error(self, failure: Failure) -> Iterator[scrapy.Request]:
@@ -196,12 +201,13 @@ class BackfillSpider(MizanSpider):
         if self.urlsets_pending > 0:
             return
         assert self.range is not None
-        plan: Plan = plan_sitemap_fetches(self.entries, self.range.start, self.range.end)
-        self.crawler.stats.set_value("mizan/discovery/sitemap_entries", len(self.entries))
+        plan: Plan = plan_sitemap_fetches(self.lastmods, self.range.start, self.range.end)
+        self.crawler.stats.set_value("mizan/discovery/sitemap_entries", len(self.lastmods))
         self.crawler.stats.set_value("mizan/discovery/outside_by_lastmod", plan.excluded)
         self.crawler.stats.set_value("mizan/progress/total", len(plan.fetch) + len(plan.chain))
-        for code in plan.fetch:
-            yield from self._fetch(self.entries[code].url)
+        self.lastmods = {}
+        self.pending = deque(plan.fetch)
+        yield from self._refill(self._window())
         self.chain = list(plan.chain)
         self.stored_epochs = self._stored_epochs(self.chain)
         yield from self._next_in_chain()
@@ -227,13 +233,35 @@ class BackfillSpider(MizanSpider):
                     self.chain.clear()
                 continue
             request = self.article_request(
-                self.entries[code].url, callback=self.parse_chained, errback=self.on_chain_error
+                self._article_url(code), callback=self.parse_chained, errback=self.on_chain_error
             )
             if request is not None:
                 yield request
                 return
 
     # Articles ---------------------------------------------------------------------------------
+
+    def _article_url(self, code: int) -> str:
+        return f"{self.base_url}/fa/news/{code}"
+
+    def _window(self) -> int:
+        """How many planned requests to keep queued: all of them when the queue lives in Redis,
+        else ``MIZAN_BACKFILL_WINDOW``, refilled one for one as pages come back, so memory does
+        not grow with the size of the range."""
+        if self.crawler.settings.get("MIZAN_REDIS_URL"):
+            return len(self.pending)
+        return self.crawler.settings.getint("MIZAN_BACKFILL_WINDOW", 1000)
+
+    def _refill(self, count: int) -> Iterator[scrapy.Request]:
+        while count > 0 and self.pending:
+            request = self.article_request(
+                self._article_url(self.pending.popleft()),
+                callback=self.parse_ranged,
+                errback=self.on_ranged_error,
+            )
+            if request is not None:
+                count -= 1
+                yield request
 
     def _fetch(self, url: str) -> Iterator[scrapy.Request]:
         request = self.article_request(url, callback=self.parse_ranged)
@@ -253,9 +281,15 @@ class BackfillSpider(MizanSpider):
                 after = after or moment > self.range.end
         return kept, after
 
-    def parse_ranged(self, response: Response) -> Iterator[Article]:
-        """Articles published in the range; others were candidates only (counted)."""
+    def parse_ranged(self, response: Response) -> Iterator[Article | scrapy.Request]:
+        """Articles published in the range (others were candidates only, counted), and the next
+        planned request in their place."""
         yield from self._in_range(response)[0]
+        yield from self._refill(1)
+
+    def on_ranged_error(self, failure: Failure) -> Iterator[scrapy.Request]:
+        self.on_error(failure)
+        yield from self._refill(1)
 
     def parse_chained(self, response: Response) -> Iterator[Article | scrapy.Request]:
         kept, after = self._in_range(response)

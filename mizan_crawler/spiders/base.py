@@ -50,6 +50,10 @@ class MizanSpider(scrapy.Spider):
 
     base_url: str
     refresh: bool = False
+    # Callbacks (and errbacks) that keep no crawl state: in a distributed crawl any worker may
+    # handle their requests; the others come back to the process that made them.
+    shared_callbacks: frozenset[str] = frozenset({"parse_article", "on_error"})
+    arguments: dict[str, str]  # the spider arguments as given (-a NAME=VALUE)
 
     def __init__(self, *args: Any, refresh: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,6 +64,7 @@ class MizanSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MizanSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.arguments = {name: str(value) for name, value in kwargs.items()}
         spider.base_url = crawler.settings.get("MIZAN_BASE_URL").rstrip("/")
         spider.allowed_domains = allowed_domains_for(spider.base_url)
         return spider

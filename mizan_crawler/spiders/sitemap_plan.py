@@ -18,13 +18,13 @@ Nothing inside the range is missed, and only a handful of pages outside it are f
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import jdatetime
 
 from ..dates import TEHRAN
-from ..pages.discovery import Entry
 
 JALALI_YEAR_LIMIT = 1700
 
@@ -38,24 +38,20 @@ class Plan:
     excluded: int
 
 
-def plan_sitemap_fetches(entries: dict[int, Entry], start: datetime, end: datetime) -> Plan:
-    """Split sitemap entries (by news code) for a backfill of [start, end]."""
-    before = [
-        code
-        for code, entry in entries.items()
-        if entry.lastmod is not None and entry.lastmod < start
-    ]
+def plan_sitemap_fetches(
+    lastmods: Mapping[int, datetime | None], start: datetime, end: datetime
+) -> Plan:
+    """Split sitemap entries (news code: lastmod) for a backfill of [start, end]."""
+    before = [code for code, lastmod in lastmods.items() if lastmod is not None and lastmod < start]
     floor = max(before, default=-1)
-    candidates = sorted(code for code in entries if code > floor)
+    candidates = sorted(code for code in lastmods if code > floor)
     settled = [
-        code
-        for code in candidates
-        if (lastmod := entries[code].lastmod) is not None and lastmod <= end
+        code for code in candidates if (lastmod := lastmods[code]) is not None and lastmod <= end
     ]
     ceiling = max(settled, default=floor)
     fetch = tuple(code for code in candidates if code <= ceiling)
     chain = tuple(code for code in candidates if code > ceiling)
-    return Plan(fetch=fetch, chain=chain, excluded=len(entries) - len(candidates))
+    return Plan(fetch=fetch, chain=chain, excluded=len(lastmods) - len(candidates))
 
 
 def urlset_month(url: str, pattern: re.Pattern[str]) -> tuple[datetime, datetime] | None:

@@ -1,0 +1,37 @@
+"""The add-on that makes a crawl one worker of a shared crawl when ``MIZAN_REDIS_URL`` is set."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.settings import Settings
+
+from ..pipelines.store import StorePipeline
+from .discovery import DiscoveryTurn
+from .pipeline import SharedStorePipeline
+from .scheduler import SharedScheduler
+from .worker import DistributedCrawl
+
+
+class DistributedCrawlAddon:
+    """``ADDONS`` entry. Without ``MIZAN_REDIS_URL`` it stays out of the way (``NotConfigured``);
+    with it: the shared scheduler, the worker extension (ahead of the monitors and the stats file,
+    which read its figures), the discovery turn, and the store pipeline that reports what it
+    wrote."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DistributedCrawlAddon:
+        if not crawler.settings.get("MIZAN_REDIS_URL"):
+            raise NotConfigured
+        return cls()
+
+    def update_settings(self, settings: Settings) -> None:
+        settings.set("SCHEDULER", SharedScheduler, "addon")
+        settings.set_in_component_priority_dict("EXTENSIONS", DistributedCrawl, 100)
+        settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", DiscoveryTurn, 10)
+        with suppress(KeyError):  # no store pipeline (DATABASE_URL empty or disabled)
+            settings.replace_in_component_priority_dict(
+                "ITEM_PIPELINES", StorePipeline, SharedStorePipeline
+            )
