@@ -16,6 +16,7 @@ class Reply:
     body: bytes
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    fault: str | None = None  # how the handler should misbehave sending it: truncated or slow
 
 
 def html(status: int, page: str) -> Reply:

@@ -28,6 +28,7 @@ from .catalog import Catalog
 from .challenge import BrowserGate, challenge_page
 from .corpus import TEHRAN, Corpus, ReplicaArticle, lastmod
 from .discovery import LISTING_PAGE_SIZE
+from .faults import FaultPlan
 from .replies import Reply, html, json_reply, not_found, redirect
 from .shortlinks import code_of_token
 
@@ -75,10 +76,13 @@ class ReplicaServer:
         challenge_share: float = 0.0,
         script_body_share: float = 0.0,
         broken: tuple[str, ...] = (),
+        faults: FaultPlan | None = None,
     ) -> None:
         self.corpus = corpus
         # Template parts renamed on every article page (see breakage.py), for monitor tests.
         self.broken = broken
+        self.faults = faults
+        self.attempts: Counter[int] = Counter()  # article requests per news code, for faults
         self.catalog = Catalog(corpus)
         self.archive_allowed = archive_allowed
         # Browser-only answers (see challenge.py); none unless a share is given.
@@ -229,9 +233,39 @@ class ReplicaServer:
             return not_found()
         if found.withdrawn:
             return html(200, render.error_page())  # the CMS answers 200 for a withdrawn story
+        if self.faults is not None:
+            faulty = self.faulty(found.news_code)
+            if faulty is not None:
+                return faulty
         script_body = self.gate.script_body(found.news_code)
         page = render.article_page(found, script_body=script_body)
-        return html(200, break_template(page, self.broken) if self.broken else page)
+        broken = self.broken
+        if self.faults is not None and self.faults.is_broken(self.corpus.seed, found.news_code):
+            broken = ("date", "body")
+        reply = html(200, break_template(page, broken) if broken else page)
+        if self.faults is not None:
+            reply.fault = self.faults.fault(
+                self.corpus.seed, found.news_code, self.attempts[found.news_code] - 1
+            )
+            reply.fault = reply.fault if reply.fault in ("truncated", "slow") else None
+        return reply
+
+    def faulty(self, code: int) -> Reply | None:
+        """An error or 429 answer for this attempt at ``code``, as the fault plan says."""
+        assert self.faults is not None
+        with self._lock:
+            attempt = self.attempts[code]
+            self.attempts[code] += 1
+        fault = self.faults.fault(self.corpus.seed, code, attempt)
+        if fault == "errors":
+            return html(
+                self.faults.error_status(self.corpus.seed, code, attempt), "<html>خطا</html>"
+            )
+        if fault == "too_many":
+            reply = html(429, "<html>Too Many Requests</html>")
+            reply.headers["Retry-After"] = str(self.faults.retry_after)
+            return reply
+        return None
 
     def short_link(self, match: re.Match[str], query: Query) -> Reply:
         code = code_of_token(match.group("token"))
@@ -325,6 +359,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
+        if reply.fault == "slow":
+            time.sleep(self.replica.faults.slow_seconds if self.replica.faults else 0)
+        if reply.fault == "truncated" and send_body:
+            self.wfile.write(reply.body[: len(reply.body) // 2])
+            self.close_connection = True
+            return
         if send_body:
             try:
                 self.wfile.write(reply.body)
