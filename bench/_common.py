@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import platform
 import socket
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.request import urlopen
 
 
@@ -71,3 +73,19 @@ def timed(command: list[str], env: dict[str, str], cwd: str) -> float:
         stderr=subprocess.DEVNULL,
     )
     return time.perf_counter() - started
+
+
+def project_crawl(
+    base: str, folder: Path, spider: str, *arguments: str
+) -> tuple[float, dict[str, object]]:
+    """Wall seconds and final stats of ``mizan-crawler crawl SPIDER ARGUMENTS`` against ``base``,
+    with a SQLite store in ``folder``."""
+    stats_file = folder / f"{spider}-stats.json"
+    command = [sys.executable, "-m", "mizan_crawler", "crawl", spider, *arguments]
+    env = {
+        "MIZAN_BASE_URL": base,
+        "MIZAN_STATS_FILE": str(stats_file),
+        "DATABASE_URL": f"sqlite:///{folder / f'{spider}.sqlite'}",
+    }
+    seconds = timed(command, env, str(folder))
+    return seconds, json.loads(stats_file.read_text())

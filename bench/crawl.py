@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from urllib.request import urlopen
 
-from _common import machine, replica_process, timed
+from _common import machine, project_crawl, replica_process, timed
 
 from mizan_crawler.pages.article import news_code_from_url
 from mizan_crawler.replica import Corpus
@@ -40,21 +40,6 @@ def bare_run(base: str, urls: list[str], folder: Path) -> tuple[float, dict[str,
     return seconds, json.loads(stats_file.read_text())
 
 
-def project_run(
-    base: str, folder: Path, first_day: str, last_day: str
-) -> tuple[float, dict[str, object]]:
-    stats_file = folder / "project-stats.json"
-    command = [sys.executable, "-m", "mizan_crawler", "crawl", "backfill", "-a", f"from={first_day}",
-               "-a", f"to={last_day}", *FULL_SPEED]  # fmt: skip
-    env = {
-        "MIZAN_BASE_URL": base,
-        "MIZAN_STATS_FILE": str(stats_file),
-        "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}",
-    }
-    seconds = timed(command, env, str(folder))
-    return seconds, json.loads(stats_file.read_text())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=5000)
@@ -63,7 +48,9 @@ def main() -> None:
     first_day, last_day = f"{corpus.start:%Y-%m-%d}", f"{corpus.end:%Y-%m-%d}"
     with tempfile.TemporaryDirectory() as tmp, replica_process(args.articles) as base:
         folder = Path(tmp)
-        project_seconds, project_stats = project_run(base, folder, first_day, last_day)
+        project_seconds, project_stats = project_crawl(
+            base, folder, "backfill", "-a", f"from={first_day}", "-a", f"to={last_day}", *FULL_SPEED
+        )
         log = request_log(base)
         article_paths = [
             row["path"] for row in log if news_code_from_url(str(row["path"])) is not None

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import tempfile
 from pathlib import Path
 from urllib.request import urlopen
 
-from _common import machine, replica_process, timed
+from _common import machine, project_crawl, replica_process
 
 from mizan_crawler.pages.article import news_code_from_url
 from mizan_crawler.replica import Corpus
@@ -33,25 +32,14 @@ def requests_made(base: str) -> tuple[int, int]:
     return articles, len(log) - articles
 
 
-def crawl(base: str, folder: Path, spider: str, *arguments: str) -> tuple[float, dict[str, object]]:
-    stats_file = folder / f"{spider}-stats.json"
-    command = [sys.executable, "-m", "mizan_crawler", "crawl", spider, *arguments, *FULL_SPEED]
-    env = {
-        "MIZAN_BASE_URL": base,
-        "MIZAN_STATS_FILE": str(stats_file),
-        "DATABASE_URL": f"sqlite:///{folder / 'm.sqlite'}",
-    }
-    seconds = timed(command, env, str(folder))
-    return seconds, json.loads(stats_file.read_text())
-
-
 def backfill_run(articles: int) -> dict[str, float]:
     corpus = Corpus(articles, seed=1)
     with tempfile.TemporaryDirectory() as tmp, replica_process(articles) as base:
-        seconds, stats = crawl(
+        seconds, stats = project_crawl(
             base,
             Path(tmp),
             "backfill",
+            *FULL_SPEED,
             "-a",
             f"from={corpus.start:%Y-%m-%d}",
             "-a",
@@ -73,10 +61,11 @@ def news_run(articles: int) -> dict[str, float]:
     """`news` on an empty store, paging back over the whole replica (`since` its first day)."""
     corpus = Corpus(articles, seed=1)
     with tempfile.TemporaryDirectory() as tmp, replica_process(articles) as base:
-        _, stats = crawl(
+        _, stats = project_crawl(
             base,
             Path(tmp),
             "news",
+            *FULL_SPEED,
             "-a",
             f"since={corpus.start:%Y-%m-%d}",
             "-s",
