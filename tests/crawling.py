@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +25,26 @@ class CrawlResult:
 
 @dataclass
 class RunningCrawl:
-    """A crawl started in the background; ``wait()`` collects it."""
+    """A crawl started in the background; ``wait()`` collects it. Its output is read as it comes,
+    so that a talkative crawl never blocks on a full pipe while the test waits for something."""
 
     process: subprocess.Popen[str]
     workdir: Path
+    lines: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
 
     def wait(self, timeout: float = 120) -> CrawlResult:
-        output, _ = self.process.communicate(timeout=timeout)
+        self.process.wait(timeout=timeout)
+        self.reader.join(timeout=10)
+        output = "".join(self.lines)
         feed, stats_file = self.workdir / "items.jsonl", self.workdir / "stats.json"
         items = []
         if feed.exists():
