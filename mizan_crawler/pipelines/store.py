@@ -52,7 +52,8 @@ class StorePipeline:
         self.store: Store | None = None
         self.buffer: list[dict[str, Any]] = []
         self.last_flush = time.monotonic()
-        self.outage = False
+        self.outage = False  # batches are going to the spool
+        self.reconnecting = False  # the last write lost its connection
         self.stopping = False
 
     @classmethod
@@ -124,12 +125,12 @@ class StorePipeline:
                 break
             except StoreUnavailable as outage:
                 error = outage
-                self.stats.inc_value("mizan/store/reconnects")
-                self._disconnect()
+                self._reconnecting(outage)
         else:
             assert error is not None
             self._to_spool(batch, error)
             return
+        self.reconnecting = False
         if self.outage:
             logger.info("Store %s is back; spooled items written", self.url.redacted)
             self.outage = False
@@ -146,6 +147,13 @@ class StorePipeline:
                 logger.info("Store %s is back; spooled items written", self.url.redacted)
                 self.outage = False
                 return
+
+    def _reconnecting(self, error: StoreUnavailable) -> None:
+        if not self.reconnecting and not self.outage:
+            logger.warning("%s; reconnecting", error)
+            self.reconnecting = True
+        self.stats.inc_value("mizan/store/reconnects")
+        self._disconnect()
 
     def _disconnect(self) -> None:
         if self.store is not None:
@@ -190,8 +198,8 @@ class StorePipeline:
         self.spool.clear()
 
     def _to_spool(self, batch: list[dict[str, Any]], error: StoreUnavailable) -> None:
-        if not self.outage:
-            logger.error("%s; spooling items to %s until it is back", error, self.spool.path)
+        if not self.outage:  # a loss only if they are still spooled at the end (an error then)
+            logger.warning("%s; spooling items to %s until it is back", error, self.spool.path)
             self.outage = True
         try:
             self.spool.append(batch)

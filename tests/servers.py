@@ -1,0 +1,163 @@
+"""PostgreSQL and Redis servers of a test's own, on free loopback ports, which the test may
+restart: the shared servers other tests use are never restarted.
+
+They need the servers' programs (Debian's postgresql and redis-server packages). Without them the
+test is skipped on a developer's machine and fails in CI, where they are always installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import psycopg
+import pytest
+import redis
+
+
+def _missing(what: str) -> NoReturn:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required in CI")
+    pytest.skip(f"{what} is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for(ready: Callable[[], bool], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not start within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster in a temporary directory (run as the ``postgres`` user when the tests
+    run as root, since PostgreSQL refuses to run as root)."""
+
+    def __init__(self, bindir: Path, root: Path) -> None:
+        self.bindir = bindir
+        self.root = root
+        self.data = root / "data"
+        self.port = _free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, program: str, *arguments: str) -> None:
+        command = [str(self.bindir / program), *arguments]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, text=True, timeout=120)
+
+    def init(self) -> None:
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres",
+                  "-E", "UTF8", "--no-locale", "--no-sync")  # fmt: skip
+        self.start()
+
+    def start(self) -> None:
+        options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off"
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l",
+                  str(self.root / "server.log"), "-w", "start")  # fmt: skip
+
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: every connection is closed, the server is down a moment."""
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "server.log"),
+                  "-m", "fast", "-w", "restart")  # fmt: skip
+
+    def stop(self, mode: str = "immediate") -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def answers(self) -> bool:
+        try:
+            with psycopg.connect(self.url, connect_timeout=2):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    initdb = Path(found[-1]) if found else Path(shutil.which("initdb") or "/nonexistent")
+    if not initdb.exists():
+        _missing("PostgreSQL's server programs (initdb, pg_ctl)")
+    root = Path(tempfile.mkdtemp(prefix="mizan-pg-"))  # not under pytest's root-only tmp_path
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    server = PrivatePostgres(initdb.parent, root)
+    try:
+        server.init()
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+class PrivateRedis:
+    """A Redis server with its append-only file in a temporary directory, as docker-compose runs
+    it: a restart keeps the data."""
+
+    def __init__(self, program: str, root: Path) -> None:
+        self.program = program
+        self.root = root
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--dir", str(self.root), "--logfile", "server.log"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _wait_for(self.answers, "Redis")
+
+    def stop(self) -> None:
+        """SIGTERM, as ``docker compose restart`` sends: Redis writes its file and exits."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def answers(self) -> bool:
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=1)
+        try:
+            return bool(client.ping())
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
+
+
+@contextmanager
+def private_redis() -> Iterator[PrivateRedis]:
+    program = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
+    )
+    if program is None:
+        _missing("redis-server")
+    root = Path(tempfile.mkdtemp(prefix="mizan-redis-"))
+    server = PrivateRedis(program, root)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
