@@ -67,9 +67,8 @@ def replica(args: list[str]) -> None:
 
 
 def bench(args: list[str]) -> None:
-    for script in sorted((ROOT / "bench").glob("*.py")):
-        if not script.name.startswith("_"):
-            run(BIN / "python", script, *args)
+    """Every benchmark, then bench/RESULTS.md from their figures (options: bench/run_all.py -h)."""
+    run(BIN / "python", ROOT / "bench" / "run_all.py", *args)
 
 
 def demo(args: list[str]) -> None:

@@ -12,13 +12,33 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
+
+# Whether the replica is up: a path of its own, which request counts leave out (a site path here
+# would count as one more discovery page).
+PROBE = "/_replica/clock"
+
+
+def crawler_request(path: str) -> bool:
+    """Whether a path in the replica's request log was asked for by a crawler (not by this code)."""
+    return not path.startswith("/_replica/")
+
+
+def memory_gib() -> float:
+    """The machine's physical memory."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
 
 
 def machine() -> str:
     """One line describing where the figures were taken."""
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {memory:.0f} GiB"
+    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {memory_gib():.0f} GiB"
+
+
+def write_figures(path: Path | None, figures: dict[str, Any]) -> None:
+    """A benchmark's figures as JSON at ``path`` (its ``--json`` option), for bench/run_all.py."""
+    if path is not None:
+        path.write_text(json.dumps(figures, indent=1, ensure_ascii=False))
 
 
 def free_port() -> int:
@@ -52,7 +72,7 @@ def replica_process(articles: int, seed: int = 1, *options: str) -> Iterator[str
     try:
         for _ in range(100):
             with contextlib.suppress(OSError):
-                urlopen(f"{base}/fa/allnews?p=1", timeout=1).close()
+                urlopen(f"{base}{PROBE}", timeout=1).close()
                 break
             time.sleep(0.1)
         yield base

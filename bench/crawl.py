@@ -1,7 +1,7 @@
 """Crawl speed, memory and requests per article: a full-speed backfill of the replica with the
 project's spider and store, next to a bare Scrapy spider fetching the same article URLs.
 
-    python bench/crawl.py [--articles 5000]
+    python bench/crawl.py [--articles 5000] [--json PATH]
 
 Targets: at least 70% of the bare rate; requests per stored article at most 1.05 plus the
 sitemap (discovery) pages.
@@ -14,9 +14,10 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
 
-from _common import machine, project_crawl, replica_process, timed
+from _common import crawler_request, machine, project_crawl, replica_process, timed, write_figures
 
 from mizan_crawler.pages.article import news_code_from_url
 from mizan_crawler.replica import Corpus
@@ -25,9 +26,11 @@ FULL_SPEED = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16", "-s", "C
               "-s", "LOG_LEVEL=WARNING", "-s", "MEMUSAGE_ENABLED=True"]  # fmt: skip
 
 
-def request_log(base: str) -> list[dict[str, object]]:
+def request_log(base: str) -> list[str]:
+    """The paths crawlers asked the replica for, in order."""
     with urlopen(f"{base}/_replica/requests", timeout=60) as response:
-        return json.loads(response.read())
+        paths = [str(row["path"]) for row in json.loads(response.read())]
+    return [path for path in paths if crawler_request(path)]
 
 
 def bare_run(base: str, urls: list[str], folder: Path) -> tuple[float, dict[str, object]]:
@@ -40,36 +43,58 @@ def bare_run(base: str, urls: list[str], folder: Path) -> tuple[float, dict[str,
     return seconds, json.loads(stats_file.read_text())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=5000)
-    args = parser.parse_args()
-    corpus = Corpus(args.articles, seed=1)
+def measure(articles: int = 5000) -> dict[str, Any]:
+    """The backfill, then the bare spider on the article URLs the backfill requested."""
+    corpus = Corpus(articles, seed=1)
     first_day, last_day = f"{corpus.start:%Y-%m-%d}", f"{corpus.end:%Y-%m-%d}"
-    with tempfile.TemporaryDirectory() as tmp, replica_process(args.articles) as base:
+    with tempfile.TemporaryDirectory() as tmp, replica_process(articles) as base:
         folder = Path(tmp)
         project_seconds, project_stats = project_crawl(
             base, folder, "backfill", "-a", f"from={first_day}", "-a", f"to={last_day}", *FULL_SPEED
         )
         log = request_log(base)
-        article_paths = [
-            row["path"] for row in log if news_code_from_url(str(row["path"])) is not None
-        ]
+        article_paths = [path for path in log if news_code_from_url(path) is not None]
         urls = [f"{base}{path}" for path in article_paths]
         bare_seconds, bare_stats = bare_run(base, urls, folder)
     stored = int(project_stats.get("mizan/store/new", 0))
-    discovery = len(log) - len(article_paths)
-    project_rate, bare_rate = stored / project_seconds, len(urls) / bare_seconds
-    lines = [
-        f"bench/crawl.py: backfill of a {args.articles}-article replica ({machine()}; 16 concurrent requests, no delay, same settings for both)",
-        f"  bare Scrapy spider, same {len(urls)} article URLs : {bare_rate:7.1f} articles/s  {bare_seconds:6.1f} s  peak {int(bare_stats['memusage/max']) / 2**20:5.0f} MiB",
-        f"  mizan-crawler backfill, SQLite store        : {project_rate:7.1f} articles/s  {project_seconds:6.1f} s  peak {int(project_stats['memusage/max']) / 2**20:5.0f} MiB",
-        f"  ratio                                       : {project_rate / bare_rate:7.2f} (target >= 0.70)",
-        f"  requests: {len(article_paths)} article pages + {discovery} discovery pages for {stored} stored articles "
-        f"= {len(article_paths) / max(stored, 1):.3f} article requests per stored article (target <= 1.05) "
-        f"+ {discovery / max(stored, 1):.3f} discovery",
-    ]
-    print("\n".join(lines))  # noqa: T201 - a benchmark's output is its result
+    project = {"stored": stored, "seconds": project_seconds, "rate": stored / project_seconds,
+               "peak_mib": int(project_stats["memusage/max"]) / 2**20}  # fmt: skip
+    bare = {"urls": len(urls), "seconds": bare_seconds, "rate": len(urls) / bare_seconds,
+            "peak_mib": int(bare_stats["memusage/max"]) / 2**20}  # fmt: skip
+    return {
+        "articles": articles,
+        "bare": bare,
+        "project": project,
+        "ratio": project["rate"] / bare["rate"],
+        "article_requests": len(article_paths),
+        "discovery_requests": len(log) - len(article_paths),
+    }
+
+
+def summary(figures: dict[str, Any]) -> str:
+    bare, project = figures["bare"], figures["project"]
+    stored, discovery = max(project["stored"], 1), figures["discovery_requests"]
+    return "\n".join(
+        [
+            f"bench/crawl.py: backfill of a {figures['articles']}-article replica ({machine()}; 16 concurrent requests, no delay, same settings for both)",
+            f"  bare Scrapy spider, same {bare['urls']} article URLs : {bare['rate']:7.1f} articles/s  {bare['seconds']:6.1f} s  peak {bare['peak_mib']:5.0f} MiB",
+            f"  mizan-crawler backfill, SQLite store        : {project['rate']:7.1f} articles/s  {project['seconds']:6.1f} s  peak {project['peak_mib']:5.0f} MiB",
+            f"  ratio                                       : {figures['ratio']:7.2f} (target >= 0.70)",
+            f"  requests: {figures['article_requests']} article pages + {discovery} discovery pages for {project['stored']} stored articles "
+            f"= {figures['article_requests'] / stored:.3f} article requests per stored article (target <= 1.05) "
+            f"+ {discovery / stored:.3f} discovery",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=5000)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    figures = measure(args.articles)
+    print(summary(figures))  # noqa: T201 - a benchmark's output is its result
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

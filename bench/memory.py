@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+from collections import Counter
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
 
-from _common import machine, project_crawl, replica_process
+from _common import crawler_request, machine, project_crawl, replica_process, write_figures
 
 from mizan_crawler.pages.article import news_code_from_url
 from mizan_crawler.replica import Corpus
@@ -24,15 +26,41 @@ FULL_SPEED = ["-s", "DOWNLOAD_DELAY=0", "-s", "CONCURRENT_REQUESTS=16", "-s", "C
               "-s", "MIZAN_PROGRESS_INTERVAL=0"]  # fmt: skip
 
 
-def requests_made(base: str) -> tuple[int, int]:
-    """(article page requests, other requests) the replica has answered."""
+def request_kind(path: str) -> str:
+    """What a requested replica path was for: an article page or one kind of discovery page."""
+    if news_code_from_url(path) is not None:
+        return "article"
+    if path.startswith("/robots.txt"):
+        return "robots.txt"
+    if "sitemap" in path:
+        return "sitemaps"
+    return "feed" if path.startswith("/fa/rss") else "listings"
+
+
+def requests_made(base: str) -> Counter[str]:
+    """Requests the replica has answered, per :func:`request_kind`."""
     with urlopen(f"{base}/_replica/requests", timeout=120) as response:
         log = json.loads(response.read())
-    articles = sum(1 for row in log if news_code_from_url(str(row["path"])) is not None)
-    return articles, len(log) - articles
+    paths = (str(row["path"]) for row in log)
+    return Counter(request_kind(path) for path in paths if crawler_request(path))
 
 
-def backfill_run(articles: int) -> dict[str, float]:
+def request_figures(stats: dict[str, Any], requests: Counter[str]) -> dict[str, Any]:
+    """Stored articles, requests per stored article and what might explain extra requests."""
+    stored = int(stats.get("mizan/store/new", 0))
+    discovery = requests.total() - requests["article"]
+    return {
+        "stored": stored,
+        "article_requests": requests["article"],
+        "discovery_requests": discovery,
+        "discovery_kinds": {kind: n for kind, n in sorted(requests.items()) if kind != "article"},
+        "retries": int(stats.get("retry/count", 0)),
+        "article_requests_per_stored": requests["article"] / max(stored, 1),
+        "discovery_requests_per_stored": discovery / max(stored, 1),
+    }
+
+
+def backfill_run(articles: int) -> dict[str, Any]:
     corpus = Corpus(articles, seed=1)
     with tempfile.TemporaryDirectory() as tmp, replica_process(articles) as base:
         seconds, stats = project_crawl(
@@ -45,23 +73,20 @@ def backfill_run(articles: int) -> dict[str, float]:
             "-a",
             f"to={corpus.end:%Y-%m-%d}",
         )
-        article_requests, other = requests_made(base)
-    stored = int(stats.get("mizan/store/new", 0))
+        requests = requests_made(base)
     return {
         "articles": articles,
-        "stored": stored,
         "seconds": seconds,
         "peak_mib": int(stats["memusage/max"]) / 2**20,
-        "article_requests_per_stored": article_requests / max(stored, 1),
-        "discovery_requests_per_stored": other / max(stored, 1),
+        **request_figures(stats, requests),
     }
 
 
-def news_run(articles: int) -> dict[str, float]:
+def news_run(articles: int) -> dict[str, Any]:
     """`news` on an empty store, paging back over the whole replica (`since` its first day)."""
     corpus = Corpus(articles, seed=1)
     with tempfile.TemporaryDirectory() as tmp, replica_process(articles) as base:
-        _, stats = project_crawl(
+        seconds, stats = project_crawl(
             base,
             Path(tmp),
             "news",
@@ -71,13 +96,29 @@ def news_run(articles: int) -> dict[str, float]:
             "-s",
             "MIZAN_NEWS_MAX_PAGES=100000",
         )
-        article_requests, other = requests_made(base)
-    stored = int(stats.get("mizan/store/new", 0))
-    return {
-        "stored": stored,
-        "article_requests_per_stored": article_requests / max(stored, 1),
-        "discovery_requests_per_stored": other / max(stored, 1),
-    }
+        requests = requests_made(base)
+    return {"articles": articles, "seconds": seconds, **request_figures(stats, requests)}
+
+
+def measure(small: int = 5000, large: int = 50000) -> dict[str, Any]:
+    """Backfills at both sizes, then `news` over the small replica."""
+    small_run, large_run = backfill_run(small), backfill_run(large)
+    ratio = large_run["peak_mib"] / small_run["peak_mib"]
+    return {"small": small_run, "large": large_run, "ratio": ratio, "news": news_run(small)}
+
+
+def summary(figures: dict[str, Any]) -> str:
+    small, large, news = figures["small"], figures["large"], figures["news"]
+    lines = [
+        f"bench/memory.py ({machine()})",
+        f"  backfill of {small['articles']:>6} articles: peak {small['peak_mib']:6.0f} MiB, {small['seconds']:6.1f} s (baseline)",
+        f"  backfill of {large['articles']:>6} articles: peak {large['peak_mib']:6.0f} MiB, {large['seconds']:6.1f} s ({figures['ratio']:.2f}x, target <= 1.3x)",
+        f"  backfill requests per stored article: {small['article_requests_per_stored']:.3f} article + "
+        f"{small['discovery_requests_per_stored']:.3f} discovery (target <= 1.05 + discovery)",
+        f"  news requests per stored article    : {news['article_requests_per_stored']:.3f} article + "
+        f"{news['discovery_requests_per_stored']:.3f} discovery ({news['stored']} stored)",
+    ]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -86,23 +127,9 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=50000)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    small, large = backfill_run(args.small), backfill_run(args.large)
-    news = news_run(args.small)
-    ratio = large["peak_mib"] / small["peak_mib"]
-    lines = [
-        f"bench/memory.py ({machine()})",
-        f"  backfill of {args.small:>6} articles: peak {small['peak_mib']:6.0f} MiB, {small['seconds']:6.1f} s (baseline)",
-        f"  backfill of {args.large:>6} articles: peak {large['peak_mib']:6.0f} MiB, {large['seconds']:6.1f} s ({ratio:.2f}x, target <= 1.3x)",
-        f"  backfill requests per stored article: {small['article_requests_per_stored']:.3f} article + "
-        f"{small['discovery_requests_per_stored']:.3f} discovery (target <= 1.05 + discovery)",
-        f"  news requests per stored article    : {news['article_requests_per_stored']:.3f} article + "
-        f"{news['discovery_requests_per_stored']:.3f} discovery ({news['stored']} stored)",
-    ]
-    print("\n".join(lines))  # noqa: T201 - a benchmark's output is its result
-    if args.json:
-        args.json.write_text(
-            json.dumps({"small": small, "large": large, "ratio": ratio, "news": news}, indent=1)
-        )
+    figures = measure(args.small, args.large)
+    print(summary(figures))  # noqa: T201 - a benchmark's output is its result
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

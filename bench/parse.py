@@ -1,6 +1,6 @@
 """Extraction speed: the project's full article parsing vs ``trafilatura.extract``, same pages.
 
-    python bench/parse.py [--pages 400] [--rounds 3] [--seed 1]
+    python bench/parse.py [--pages 400] [--rounds 3] [--seed 1] [--json PATH]
 
 Pages come from the replica's corpus, rendered in-process (both themes, all kinds). Both sides
 start from the HTML text, so both pay for building the DOM. Prints articles per second for each,
@@ -10,12 +10,14 @@ best of the rounds, and their ratio (target: at least 4x).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
 
 import trafilatura
+from _common import machine, write_figures
 from parsel import Selector
 
 from mizan_crawler.pages.article import parse_article
@@ -48,26 +50,42 @@ def rate(
     return len(pages) / best
 
 
+def measure(pages: int = 400, rounds: int = 3, seed: int = 1) -> dict[str, Any]:
+    """Articles per second for both extractors on the same ``pages`` replica pages."""
+    corpus = Corpus(pages, seed=seed)
+    texts = [(article.news_code, article_page(article)) for article in corpus]
+    ours_rate, theirs_rate = rate(ours, texts, rounds), rate(theirs, texts, rounds)
+    return {
+        "pages": len(texts),
+        "rounds": rounds,
+        "ours_rate": ours_rate,
+        "theirs_rate": theirs_rate,
+        "ratio": ours_rate / theirs_rate,
+        "trafilatura_version": version("trafilatura"),
+    }
+
+
+def summary(figures: dict[str, Any]) -> str:
+    return "\n".join(
+        [
+            f"bench/parse.py: {figures['pages']} replica pages, best of {figures['rounds']} rounds ({machine()})",
+            f"  mizan-crawler parse_article : {figures['ours_rate']:8.1f} articles/s",
+            f"  trafilatura.extract         : {figures['theirs_rate']:8.1f} articles/s",
+            f"  ratio                       : {figures['ratio']:8.2f}x (target >= 4x)",
+        ]
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=400)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    corpus = Corpus(args.pages, seed=args.seed)
-    pages = [(article.news_code, article_page(article)) for article in corpus]
-    ours_rate = rate(ours, pages, args.rounds)
-    theirs_rate = rate(theirs, pages, args.rounds)
-    machine = (
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores"
-    )
-    lines = [
-        f"bench/parse.py: {len(pages)} replica pages, best of {args.rounds} rounds ({machine})",
-        f"  mizan-crawler parse_article : {ours_rate:8.1f} articles/s",
-        f"  trafilatura.extract         : {theirs_rate:8.1f} articles/s",
-        f"  ratio                       : {ours_rate / theirs_rate:8.2f}x (target >= 4x)",
-    ]
-    print("\n".join(lines))  # noqa: T201 - a benchmark's output is its result
+    figures = measure(args.pages, args.rounds, args.seed)
+    print(summary(figures))  # noqa: T201 - a benchmark's output is its result
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":

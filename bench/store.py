@@ -1,7 +1,7 @@
 """What the store costs: items/s into SQLite and PostgreSQL next to a JSONL feed alone, and a
 full-speed crawl of the replica with the SQLite store next to the same crawl with JSONL alone.
 
-    python bench/store.py [--items 5000] [--crawl 2000] [--postgres URL]
+    python bench/store.py [--items 5000] [--crawl 2000] [--rounds 2] [--postgres URL] [--json PATH]
 
 Target: the store adds at most 25% to the crawl's wall time.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from _common import machine, replica_process, timed
+from _common import machine, replica_process, timed, write_figures
 from scrapy.exporters import JsonLinesItemExporter
 
 from mizan_crawler.replica import Corpus
@@ -27,6 +27,7 @@ from mizan_crawler.store import open_store
 
 BATCH = 100  # the store pipeline's default MIZAN_STORE_BATCH
 ROUNDS = 2
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def records(count: int) -> list[dict[str, Any]]:
@@ -75,7 +76,7 @@ def scratch_postgres(admin_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def crawl_times(count: int, folder: Path) -> tuple[float, float]:
+def crawl_times(count: int, folder: Path, rounds: int = ROUNDS) -> tuple[float, float]:
     """Wall seconds of the same crawl with JSONL only, then with JSONL and the SQLite store."""
     with replica_process(count) as base:
         corpus = Corpus(count, seed=1)
@@ -89,45 +90,76 @@ def crawl_times(count: int, folder: Path) -> tuple[float, float]:
         env = {"MIZAN_BASE_URL": base}
         timed(command, {**env, "DATABASE_URL": ""}, str(folder))  # warm-up: caches, bytecode
         plain, stored = [], []
-        for round_number in range(ROUNDS):  # interleaved, so drift hits both alike
+        for round_number in range(rounds):  # interleaved, so drift hits both alike
             plain.append(timed(command, {**env, "DATABASE_URL": ""}, str(folder)))
             store_url = f"sqlite:///{folder / f'crawl-{round_number}.sqlite'}"
             stored.append(timed(command, {**env, "DATABASE_URL": store_url}, str(folder)))
     return min(plain), min(stored)
 
 
+def postgres_figures(rows: list[dict[str, Any]], admin_url: str) -> dict[str, Any]:
+    """The PostgreSQL store's rate and server version, or why it was not measured."""
+    try:
+        with psycopg.connect(admin_url, connect_timeout=5) as connection:
+            server = connection.info.server_version
+        with scratch_postgres(admin_url) as pg_url:
+            return {"rate": rate_store(rows, pg_url), "version": f"{server // 10000}"}
+    except psycopg.Error as error:  # no server, no rights: the row says so
+        return {"not_measured": " ".join(str(error).split()) or type(error).__name__}
+
+
+def measure(
+    items: int = 5000, crawl: int = 2000, postgres: str = ADMIN_URL, rounds: int = ROUNDS
+) -> dict[str, Any]:
+    """Write rates of the JSONL exporter and the stores, then crawl times without and with SQLite."""
+    rows = records(items)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        writes = {
+            "jsonl_rate": rate_jsonl(rows, folder),
+            "sqlite_rate": rate_store(rows, f"sqlite:///{folder / 'bench.sqlite'}"),
+            "postgres": postgres_figures(rows, postgres),
+        }
+        plain, stored = crawl_times(crawl, folder, rounds)
+    crawled = {
+        "articles": crawl,
+        "rounds": rounds,
+        "plain_seconds": plain,
+        "stored_seconds": stored,
+        "ratio": stored / plain,
+    }
+    return {"items": len(rows), "batch": BATCH, **writes, "crawl": crawled}
+
+
+def summary(figures: dict[str, Any]) -> str:
+    jsonl, sqlite, postgres = figures["jsonl_rate"], figures["sqlite_rate"], figures["postgres"]
+    crawl = figures["crawl"]
+    out = [
+        f"bench/store.py ({machine()})",
+        f"  writes of {figures['items']} records (batches of {figures['batch']}):",
+        f"    JSONL feed exporter : {jsonl:9.0f} items/s  (baseline)",
+        f"    SQLite store        : {sqlite:9.0f} items/s  ({sqlite / jsonl:.2f}x JSONL)",
+        f"    PostgreSQL store    : {postgres['rate']:9.0f} items/s  ({postgres['rate'] / jsonl:.2f}x JSONL)"
+        if "rate" in postgres
+        else f"    PostgreSQL store    : not measured ({postgres['not_measured']})",
+        f"  full-speed crawl of {crawl['articles']} replica articles (article spider, JSONL feed on, best of {crawl['rounds']}):",
+        f"    without store       : {crawl['plain_seconds']:7.2f} s  (baseline)",
+        f"    with SQLite store   : {crawl['stored_seconds']:7.2f} s  ({crawl['ratio']:.2f}x, target <= 1.25x)",
+    ]
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=5000)
     parser.add_argument("--crawl", type=int, default=2000, help="replica articles to crawl")
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="interleaved crawl rounds")
+    parser.add_argument("--postgres", default=ADMIN_URL)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
-    rows = records(args.items)
-    out = [f"bench/store.py ({machine()})"]
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        jsonl = rate_jsonl(rows, folder)
-        sqlite = rate_store(rows, f"sqlite:///{folder / 'bench.sqlite'}")
-        out += [
-            f"  writes of {len(rows)} records (batches of {BATCH}):",
-            f"    JSONL feed exporter : {jsonl:9.0f} items/s  (baseline)",
-            f"    SQLite store        : {sqlite:9.0f} items/s  ({sqlite / jsonl:.2f}x JSONL)",
-        ]
-        try:
-            with scratch_postgres(args.postgres) as pg_url:
-                postgres = rate_store(rows, pg_url)
-            out.append(
-                f"    PostgreSQL store    : {postgres:9.0f} items/s  ({postgres / jsonl:.2f}x JSONL)"
-            )
-        except psycopg.OperationalError as error:
-            out.append(f"    PostgreSQL store    : not measured ({' '.join(str(error).split())})")
-        plain, stored = crawl_times(args.crawl, folder)
-        out += [
-            f"  full-speed crawl of {args.crawl} replica articles (article spider, JSONL feed on, best of {ROUNDS}):",
-            f"    without store       : {plain:7.2f} s  (baseline)",
-            f"    with SQLite store   : {stored:7.2f} s  ({stored / plain:.2f}x, target <= 1.25x)",
-        ]
-    print("\n".join(out))  # noqa: T201 - a benchmark's output is its result
+    figures = measure(args.items, args.crawl, args.postgres, args.rounds)
+    print(summary(figures))  # noqa: T201 - a benchmark's output is its result
+    write_figures(args.json, figures)
 
 
 if __name__ == "__main__":
