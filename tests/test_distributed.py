@@ -282,6 +282,7 @@ def test_redis_lost_mid_crawl_stops_the_crawl_and_it_resumes_later(
             "DOWNLOAD_DELAY": "0.1",
             "MIZAN_REDIS_KEY_PREFIX": redis_crawl.prefix,
             "MIZAN_REDIS_WORKER_TIMEOUT": "3",
+            "MIZAN_REDIS_OUTAGE_SECONDS": "3",
         },
         env={"DATABASE_URL": pg_url, "MIZAN_REDIS_URL": proxy.url},
     )
@@ -294,6 +295,8 @@ def test_redis_lost_mid_crawl_stops_the_crawl_and_it_resumes_later(
     lines = [line for line in result.log.splitlines() if "is unreachable" in line]
     assert len(lines) == 1 and "ERROR" in lines[0], result.log
     assert "stopping the crawl (redis_unavailable)" in lines[0]
+    waited = [line for line in result.log.splitlines() if "is not answering" in line]
+    assert len(waited) == 1 and "waiting up to 3 s for it" in waited[0], result.log
     assert "Traceback" not in result.log.split("[Spidermon]")[0]
     resumed = _worker(site, tmp_path / "b", redis_crawl, pg_url).wait(180)
     _finished(resumed)
@@ -335,6 +338,26 @@ def test_shared_queue_filters_url_forms_and_requeues_a_silent_workers_requests(
     assert steady.leave(requeue=False, finished=True, keep_seconds=60) == "finished"
     assert redis_crawl.client.hget(key.meta, "stored") == b"1"
     assert steady.join("article", "", "{}") == "new"  # the next run starts afresh
+
+
+def test_idle_worker_queues_again_a_request_whose_reply_it_never_received(
+    redis_crawl: RedisForTest,
+) -> None:
+    key = crawl_key(redis_crawl.prefix, "article", {}, "http://127.0.0.1:8000")
+    worker = Coordinator(redis_crawl.client, key, "w", worker_timeout=30)
+    assert worker.join("article", "", "{}") == "new"
+    for code in (1, 2, 3):
+        worker.push(str(code), 0, f"http://127.0.0.1:8000/fa/news/{code}".encode())
+    handled, stored = worker.pop(), worker.pop()
+    assert handled is not None and stored is not None
+    worker.settle([stored.field], stored=1)
+    worker.pop()  # taken in Redis, but its reply is lost on the way (an outage)
+    assert worker.settle_all([handled.field]) == 1
+    assert worker.queued() == 1
+    again = worker.pop()
+    assert again is not None and again.data == b"http://127.0.0.1:8000/fa/news/3"
+    assert worker.settle_all([again.field]) == 0
+    assert redis_crawl.client.exists(key.pending("w")) == 0
 
 
 def test_discovery_requests_stay_with_their_worker() -> None:

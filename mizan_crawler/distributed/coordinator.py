@@ -27,14 +27,20 @@ Keys are built inside the scripts from the crawl's base key, so this needs a sin
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 
 from .keys import CrawlKey
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STATE_LOST = "MIZAN_STATE_LOST"
 
@@ -141,17 +147,17 @@ redis.call('HSET', base .. ':pending:' .. ARGV[2], redis.sha1hex(popped[1]), pop
 return popped[1]
 """
 
-# ARGV: run, worker, items stored, pending fields settled ('*' for all).
+# ARGV: run, worker, items stored, pending fields settled. With '*' before the fields: the worker
+# is idle and has handled those; anything else pending is a request whose reply never reached it
+# (lost in a Redis outage), queued again. Returns how many were queued again.
 _SETTLE = """
 if lost(ARGV[1]) then return redis.error_reply('MIZAN_STATE_LOST') end
 local pending = base .. ':pending:' .. ARGV[2]
-if ARGV[4] == '*' then
-  redis.call('DEL', pending)
-else
-  for i = 4, #ARGV do redis.call('HDEL', pending, ARGV[i]) end
-end
+local first = ARGV[4] == '*' and 5 or 4
+for i = first, #ARGV do redis.call('HDEL', pending, ARGV[i]) end
 if ARGV[3] ~= '0' then redis.call('HINCRBY', meta, 'stored', ARGV[3]) end
-return 1
+if first == 5 then return requeue(ARGV[2]) end
+return 0
 """
 
 # ARGV: run, worker.
@@ -215,12 +221,21 @@ class Coordinator:
     """
 
     def __init__(
-        self, client: redis.Redis, key: CrawlKey, worker_id: str, worker_timeout: float
+        self,
+        client: redis.Redis,
+        key: CrawlKey,
+        worker_id: str,
+        worker_timeout: float,
+        *,
+        patience: float = 0.0,
+        where: str = "Redis",
     ) -> None:
         self.client = client
         self.key = key
         self.worker_id = worker_id
         self.ttl_ms = max(1, int(worker_timeout * 1000))
+        self.patience = patience  # seconds to wait for Redis to answer again
+        self.where = where  # "Redis at <url without password>", for messages
         self.run = ""
         self._scripts = {
             name: client.register_script(_PRELUDE + body)
@@ -233,6 +248,9 @@ class Coordinator:
         }  # fmt: skip
 
     def _call(self, name: str, *args: Any) -> Any:
+        return self._patiently(lambda: self._script(name, *args))
+
+    def _script(self, name: str, *args: Any) -> Any:
         try:
             return self._scripts[name](keys=[self.key.base], args=[self.run, *args])
         except redis.ResponseError as error:
@@ -241,6 +259,33 @@ class Coordinator:
                     f"the state of crawl {self.key.name} is gone from Redis"
                 ) from None
             raise
+
+    def _patiently(self, command: Callable[[], T]) -> T:
+        """``command()``; while Redis does not answer (restarting, loading its data, the network
+        away), try again with growing pauses for up to ``patience`` seconds, then give up with
+        the last error. A restart is survived; the state persists if Redis keeps its data."""
+        started = None
+        pause = 0.05
+        while True:
+            try:
+                result = command()
+            except (redis.ConnectionError, redis.TimeoutError) as error:
+                now = time.monotonic()
+                if started is None:
+                    started = now
+                    if self.patience > 0:
+                        logger.warning(
+                            "%s is not answering (%s); waiting up to %g s for it",
+                            self.where, " ".join(str(error).split()), self.patience,
+                        )  # fmt: skip
+                if now + pause - started > self.patience:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
+                continue
+            if started is not None:
+                logger.info("%s answers again after %.1f s", self.where, time.monotonic() - started)
+            return result
 
     # Joining and leaving ------------------------------------------------------------------------
 
@@ -293,9 +338,11 @@ class Coordinator:
         if fields or stored:
             self._call("settle", self.worker_id, stored, *fields)
 
-    def settle_all(self) -> None:
-        """Forget every pending request: this worker is idle and its store holds everything."""
-        self._call("settle", self.worker_id, 0, "*")
+    def settle_all(self, handled: Iterable[str]) -> int:
+        """This worker is idle and its store holds everything: forget the pending requests it
+        ``handled``, queue again any other (one it took but never received, its reply lost in a
+        Redis outage); returns how many were queued again."""
+        return int(self._call("settle", self.worker_id, 0, "*", *handled))
 
     def completion(self) -> str:
         """``"done"``, or what the run still waits for: ``"discovering"``, ``"queued"``,
@@ -304,4 +351,4 @@ class Coordinator:
 
     def queued(self) -> int:
         """Requests waiting in the shared queue."""
-        return int(self.client.zcard(self.key.requests))
+        return int(self._patiently(lambda: self.client.zcard(self.key.requests)))

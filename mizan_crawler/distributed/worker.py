@@ -3,8 +3,9 @@
 It joins the crawl when the spider opens (after a quick ping: an unreachable Redis stops the crawl
 at once with ``redis_unavailable``), says every second or so that the worker is alive (queueing
 again what silent workers had taken), keeps the worker open while the crawl is not complete, and
-leaves when the spider closes. Any Redis failure mid-crawl is one error line and a stop
-(``redis_unavailable``, or ``redis_state_lost`` when the crawl's keys vanished), never a hang.
+leaves when the spider closes. Mid-crawl, a Redis that stops answering is waited for (a restart
+is survived, ``MIZAN_REDIS_OUTAGE_SECONDS``); after that, or when the crawl's keys vanished, it
+is one error line and a stop (``redis_unavailable`` or ``redis_state_lost``), never a hang.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class DistributedCrawl:
         self.discovering = False  # this worker holds the discovery lock
         self.waiting_for = ""
         self.taken: dict[int, str] = {}  # news code -> its field in this worker's pending hash
+        self.unsettled: set[str] = set()  # fields of requests taken and not yet settled
         self.article_requests = 0
         self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.loop: AsyncioLoopingCall | LoopingCall | None = None
@@ -72,8 +74,15 @@ class DistributedCrawl:
             settings.get("MIZAN_BASE_URL"),
         )
         client = redis_client(url, settings.getfloat("MIZAN_REDIS_TIMEOUT", 5.0))
-        worker_timeout = settings.getfloat("MIZAN_REDIS_WORKER_TIMEOUT", 30.0)
-        extension = cls(crawler, url, Coordinator(client, key, new_worker_id(), worker_timeout))
+        coordinator = Coordinator(
+            client,
+            key,
+            new_worker_id(),
+            worker_timeout=settings.getfloat("MIZAN_REDIS_WORKER_TIMEOUT", 30.0),
+            patience=settings.getfloat("MIZAN_REDIS_OUTAGE_SECONDS", 60.0),
+            where=f"Redis at {redact(url)}",
+        )
+        extension = cls(crawler, url, coordinator)
         for handler, signal in (
             (extension.spider_opened, signals.spider_opened),
             (extension.spider_idle, signals.spider_idle),
@@ -122,8 +131,7 @@ class DistributedCrawl:
             raise DontCloseSpider  # the close with the failure's reason is on its way
         try:
             if self.store_durable():
-                self.coordinator.settle_all()
-                self.taken.clear()
+                self._settle_all()
             if self.discovering:
                 self.discovering = False
                 if self.coordinator.discovery_done():
@@ -217,6 +225,7 @@ class DistributedCrawl:
         code = news_code_from_url(request.url)
         if taken is not None:
             self.crawler.stats.inc_value("mizan/distributed/taken")
+            self.unsettled.add(taken.field)
             if code is not None:
                 self.taken[code] = taken.field
         if code is not None and "retry_times" not in meta and "redirect_times" not in meta:
@@ -224,12 +233,25 @@ class DistributedCrawl:
 
     def articles_stored(self, codes: list[int]) -> None:
         fields = [self.taken.pop(code) for code in codes if code in self.taken]
+        self.unsettled.difference_update(fields)
         if self.failed:
             return
         try:
             self.coordinator.settle(fields, stored=len(codes))
         except redis.RedisError as error:
             self.fail(error)
+
+    def _settle_all(self) -> None:
+        requeued = self.coordinator.settle_all(self.unsettled)
+        self.unsettled.clear()
+        self.taken.clear()
+        if requeued:
+            self.crawler.stats.inc_value("mizan/distributed/requeued_unreceived", requeued)
+            logger.warning(
+                "%d requests this worker took never reached it (their replies were lost while "
+                "Redis was away): queued again",
+                requeued,
+            )
 
     def store_durable(self) -> bool:
         """Whether every item this worker produced is in the store (asks the store pipeline to
