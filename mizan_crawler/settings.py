@@ -163,7 +163,7 @@ PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER = True  # scrapy-playwright's default, s
 # article twice. Empty (the default): one process, Scrapy's own scheduler.
 MIZAN_REDIS_URL = os.environ.get("MIZAN_REDIS_URL") or os.environ.get("REDIS_URL", "")
 MIZAN_REDIS_KEY_PREFIX = "mizan"  # every Redis key of a shared crawl starts with this
-MIZAN_REDIS_TIMEOUT = 5.0  # seconds before an unanswered Redis command stops the crawl
+MIZAN_REDIS_TIMEOUT = 5.0  # seconds before a Redis command (or connection) counts as unanswered
 MIZAN_REDIS_WORKER_TIMEOUT = 30.0  # a worker silent this long is gone: its requests are requeued
 MIZAN_REDIS_OUTAGE_SECONDS = 60.0  # mid-crawl, wait this long for Redis to answer again
 MIZAN_REDIS_FINISHED_TTL = 7 * 24 * 3600  # seconds `mizan-crawler status` shows a finished crawl
