@@ -1,8 +1,9 @@
-"""PostgreSQL and Redis servers of a test's own, on free loopback ports, which the test may
-restart: the shared servers other tests use are never restarted.
+"""Servers and a disk of a test's own: PostgreSQL and Redis on free loopback ports, which the test
+may restart (the shared servers other tests use are never restarted), and a small tmpfs it may
+make read-only or fill.
 
-They need the servers' programs (Debian's postgresql and redis-server packages). Without them the
-test is skipped on a developer's machine and fails in CI, where they are always installed.
+They need the servers' programs (Debian's postgresql and redis-server packages) and, for the disk,
+root. Without them the test is skipped on a developer's machine; in CI it fails instead.
 """
 
 from __future__ import annotations
@@ -161,3 +162,47 @@ def private_redis() -> Iterator[PrivateRedis]:
     finally:
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+class ScratchDisk:
+    """A small file system of the test's own (tmpfs), which the test can make read-only or fill."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _mount(self, *options: str) -> None:
+        subprocess.run(["mount", *options, str(self.path)], check=True, capture_output=True)
+
+    def read_only(self) -> None:
+        """Remount read-only (the kernel refuses while a file is open for writing)."""
+        self._mount("-o", "remount,ro")
+
+    def writable(self) -> None:
+        self._mount("-o", "remount,rw")
+
+    def fill(self) -> Path:
+        """Take every free byte; returns the filler, whose removal frees them again."""
+        filler = self.path / "filler"
+        with filler.open("wb") as out, contextlib.suppress(OSError):
+            while True:
+                out.write(bytes(1 << 16))
+                out.flush()
+        return filler
+
+
+@contextmanager
+def scratch_disk(path: Path, size: str = "16m") -> Iterator[ScratchDisk]:
+    """Mounting needs root (or CAP_SYS_ADMIN): skipped without, except in CI."""
+    path.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "mizan-test", str(path)],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        _missing(f"mounting a file system ({mounted.stderr.strip() or 'mount failed'})")
+    try:
+        yield ScratchDisk(path)
+    finally:
+        subprocess.run(["umount", "--lazy", str(path)], check=False, capture_output=True)

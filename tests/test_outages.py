@@ -4,6 +4,8 @@ the log says what happened in a line or two, and the crawl recovers by itself wh
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -18,7 +20,7 @@ from mizan_crawler.replica import Corpus, ReplicaServer
 from mizan_crawler.store import open_store
 
 from .crawling import CrawlResult, start_crawl
-from .servers import private_postgres, private_redis
+from .servers import private_postgres, private_redis, scratch_disk
 
 
 def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -40,8 +42,17 @@ def _pg_rows(url: str) -> int:
         return 0
 
 
+def _sqlite_rows(database: Path) -> int:
+    try:
+        with sqlite3.connect(database, timeout=1) as connection:
+            return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
 def _no_traceback(result: CrawlResult) -> None:
-    assert "Traceback" not in result.log, result.log
+    """No traceback in the crawl's own log (Spidermon's report of a failed check prints one)."""
+    assert "Traceback" not in result.log.split("[Spidermon]")[0], result.log
 
 
 @pytest.mark.parametrize("down_seconds", [0, 3], ids=["restart", "down-3s"])
@@ -109,18 +120,21 @@ def test_redis_restarted_mid_distributed_crawl_loses_nothing(
                 site.base_url,
                 tmp_path / name,
                 *arguments,
-                settings={"DOWNLOAD_DELAY": "0.05", "MIZAN_REDIS_WORKER_TIMEOUT": "3"},
+                # Longer than the outage: workers do not take each other for dead (that would
+                # only fetch some articles twice, never lose one, but it is not this test's point)
+                settings={"DOWNLOAD_DELAY": "0.2", "MIZAN_REDIS_WORKER_TIMEOUT": "10"},
                 env={"DATABASE_URL": pg_url, "MIZAN_REDIS_URL": redis_server.url},
             )
             for name in ("a", "b")
         ]
         _wait_for(lambda: _pg_rows(pg_url) >= 20, "20 stored articles")
+        stopped_at = _pg_rows(pg_url)
+        running = [worker.process.poll() is None for worker in workers]
         redis_server.stop()
         time.sleep(down_seconds)
         redis_server.start()
-        restarted_at = _pg_rows(pg_url)
         results = [worker.wait(180) for worker in workers]
-    assert restarted_at < len(expected), "the crawl ended before the restart"
+    assert all(running) and stopped_at < len(expected), "the crawl ended before the restart"
     for result in results:
         assert result.returncode == 0, result.log
         assert result.stats["finish_reason"] == "finished"
@@ -136,3 +150,89 @@ def test_redis_restarted_mid_distributed_crawl_loses_nothing(
     assert waits and all("WARNING" in line for line in waits), log
     assert f"Redis at {redis_server.url} is not answering" in waits[0]
     assert "answers again after" in log
+
+
+def _sqlite_crawl(
+    replica: ReplicaServer, workdir: Path, disk: Path, codes: list[int], **settings: str
+) -> CrawlResult:
+    """The article spider into a SQLite store (and its spool) on ``disk``; the feed and the log
+    stay elsewhere."""
+    return start_crawl(
+        "article",
+        replica.base_url,
+        workdir,
+        "urls=" + ",".join(map(str, codes)),
+        settings={"MIZAN_SPOOL_DIR": str(disk / "spool"), **settings},
+        env={"DATABASE_URL": f"sqlite:///{disk / 'mizan.sqlite'}"},
+    ).wait()
+
+
+def _sqlite_codes(disk: Path) -> set[int]:
+    with open_store(f"sqlite:///{disk / 'mizan.sqlite'}") as store:
+        return store.known_codes()
+
+
+def test_read_only_sqlite_disk_stops_the_crawl_before_any_fetch(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    codes = _codes(replica, 60)
+    with scratch_disk(tmp_path / "disk") as disk:
+        first = _sqlite_crawl(replica, tmp_path / "first", disk.path, codes[:20])
+        assert first.returncode == 0, first.log
+        disk.read_only()
+        before = replica.article_fetches()
+        refused = _sqlite_crawl(replica, tmp_path / "refused", disk.path, codes)
+        fetched = replica.article_fetches() - before
+        disk.writable()
+        again = _sqlite_crawl(replica, tmp_path / "again", disk.path, codes)
+        stored = _sqlite_codes(disk.path)
+    assert refused.returncode != 0
+    assert refused.stats["finish_reason"] == "store_unavailable"
+    assert not fetched, "pages were fetched with nowhere to keep them"
+    critical = [line for line in refused.log.splitlines() if "CRITICAL" in line]
+    assert len(critical) == 1, refused.log
+    assert "readonly" in critical[0] or "read-only" in critical[0], critical[0]
+    assert "nothing was fetched: stopping the crawl" in critical[0]
+    _no_traceback(refused)
+    assert again.returncode == 0, again.log
+    assert stored == set(codes)
+
+
+def test_full_sqlite_disk_stops_the_crawl_and_the_next_run_completes_it(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    codes = _codes(replica, 150)
+    with scratch_disk(tmp_path / "disk", size="4m") as disk:
+        crawl = start_crawl(
+            "article",
+            replica.base_url,
+            tmp_path / "full",
+            "urls=" + ",".join(map(str, codes)),
+            settings={
+                "MIZAN_SPOOL_DIR": str(disk.path / "spool"),
+                "MIZAN_STORE_BATCH": "4",
+                "DOWNLOAD_DELAY": "0.03",
+                "MIZAN_STORE_CLOSE_RETRY_SECONDS": "0.1",
+            },
+            env={"DATABASE_URL": f"sqlite:///{disk.path / 'mizan.sqlite'}"},
+        )
+        database = disk.path / "mizan.sqlite"
+        _wait_for(lambda: _sqlite_rows(database) >= 30, "30 stored articles")
+        filler = disk.fill()
+        full = crawl.wait()
+        kept = _sqlite_codes(disk.path)
+        filler.unlink()
+        again = _sqlite_crawl(replica, tmp_path / "again", disk.path, codes)
+        stored = _sqlite_codes(disk.path)
+    assert full.returncode != 0, full.log
+    assert full.stats["finish_reason"] == "store_unavailable"
+    assert len(kept) < len(codes), "the crawl ended before the disk was full"
+    critical = [line for line in full.log.splitlines() if "CRITICAL" in line]
+    assert any("full" in line and "stopping the crawl" in line for line in critical), full.log
+    unkept = [line for line in critical if "could not be kept anywhere" in line]
+    assert len(unkept) == 1, full.log  # the articles in hand, named by news code
+    named = {int(code) for code in re.findall(r"\b\d{6,}\b", unkept[0].split("news codes ")[1])}
+    assert named and not named & kept
+    _no_traceback(full)
+    assert again.returncode == 0, again.log
+    assert stored == set(codes)

@@ -96,7 +96,10 @@ class StorePipeline:
         if self.buffer:
             codes = ", ".join(str(record.get("news_code")) for record in self.buffer)
             logger.critical(
-                "%d items could not be kept anywhere: news codes %s", len(self.buffer), codes
+                "%d items could not be kept anywhere: news codes %s (not being in the store, "
+                "they are fetched again by the next crawl)",
+                len(self.buffer),
+                codes,
             )
         left = len(self.spool)
         if left:

@@ -119,6 +119,13 @@ class Store(ABC):
     def _is_outage(self, error: Exception) -> bool:
         """Whether ``error`` means the database is unreachable or unwritable (worth spooling)."""
 
+    def _why(self, error: Exception) -> str:
+        """What went wrong, for the operator (a store may add what it knows of the cause)."""
+        return str(error)
+
+    def _unavailable(self, error: Exception) -> StoreUnavailable:
+        return StoreUnavailable(f"store {self.url.redacted} unavailable: {self._why(error)}")
+
     # Lifecycle -----------------------------------------------------------------------------
 
     def open(self) -> Store:
@@ -129,7 +136,7 @@ class Store(ABC):
         except Exception as error:
             self.close()
             if self._is_outage(error):
-                raise StoreUnavailable(f"store {self.url.redacted} unavailable: {error}") from error
+                raise self._unavailable(error) from error
             raise
         return self
 
@@ -203,7 +210,7 @@ class Store(ABC):
         except Exception as error:
             self._rollback_quietly()
             if self._is_outage(error):
-                raise StoreUnavailable(f"store {self.url.redacted} unavailable: {error}") from error
+                raise self._unavailable(error) from error
             raise
         return outcome
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from .base import Store, StoreUnavailable
@@ -60,7 +62,9 @@ class SQLiteStore(Store):
             connection.execute("PRAGMA journal_mode=WAL")  # readers do not block the crawl
             connection.execute("PRAGMA synchronous=NORMAL")  # WAL keeps this crash-safe
         except (OSError, sqlite3.Error) as error:
-            raise StoreUnavailable(f"cannot open SQLite store {path}: {error}") from error
+            raise StoreUnavailable(
+                f"cannot open SQLite store {path}: {self._why(error)}"
+            ) from error
         connection.row_factory = sqlite3.Row
         return connection
 
@@ -95,5 +99,26 @@ class SQLiteStore(Store):
         while chunk := cursor.fetchmany(STREAM_CHUNK):
             yield from chunk
 
+    def _why(self, error: Exception) -> str:
+        """SQLite's own words ("unable to open database file") do not say that the disk is at
+        fault; the file system's state does."""
+        problem = disk_problem(self.url.path.parent) if self.url.path else None
+        return f"{error} ({problem})" if problem else str(error)
+
     def _is_outage(self, error: Exception) -> bool:
         return isinstance(error, sqlite3.OperationalError | OSError)
+
+
+def disk_problem(folder: Path) -> str | None:
+    """Why files in ``folder`` cannot be written, if its file system tells."""
+    try:
+        info = os.statvfs(folder)
+    except OSError:
+        return None
+    if info.f_flag & os.ST_RDONLY:
+        return f"{folder} is on a read-only file system"
+    if info.f_bavail == 0:
+        return f"the disk holding {folder} is full"
+    if not os.access(folder, os.W_OK):
+        return f"{folder} is not writable by this user"
+    return None
