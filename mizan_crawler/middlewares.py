@@ -11,10 +11,12 @@ from email.utils import parsedate_to_datetime
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.asyncio import CallLaterResult, call_later
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.response import response_status_message
+from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
@@ -61,17 +63,26 @@ class RefusalCounter:
         self.limit = limit
         self.count = 0
         self.reported = False
+        self.refused = 0  # refusals in all
+        self.served = 0  # answers that prove the site serves the crawler
 
     def observe(self, status: int) -> bool:
         """Count one response; ``True`` the first time the refusals in a row reach the limit."""
         if status in REFUSAL_STATUSES:
             self.count += 1
+            self.refused += 1
         elif status < 400 or status == 404:
             self.count = 0
+            self.served += 1
         if self.reported or not self.limit or self.count < self.limit:
             return False
         self.reported = True
         return True
+
+    def refused_everything(self) -> bool:
+        """Whether every answer so far was a refusal (and there was one): a short crawl, such as
+        a scheduled ``news`` run of a few requests, ends before reaching the limit."""
+        return self.refused > 0 and self.served == 0 and not self.reported
 
 
 class CrawlPause:
@@ -115,6 +126,17 @@ class CrawlPause:
                 engine.downloader._latercall(slot)
         self.until = 0.0
 
+    def drop_queued(self, why: str) -> int:
+        """Fail the requests waiting in the downloader, never to be sent (the crawl is stopping
+        and the host asked for quiet); returns how many."""
+        dropped = 0
+        for slot in self.crawler.engine.downloader.slots.values():
+            while slot.queue:
+                _, waiting = slot.queue.popleft()
+                waiting.errback(Failure(IgnoreRequest(why)))
+                dropped += 1
+        return dropped
+
     def left(self) -> float:
         """Seconds until the pause ends (0 when none)."""
         return max(0.0, self.until - time.monotonic())
@@ -138,6 +160,7 @@ class PoliteRetryMiddleware(RetryMiddleware):
     refusals: RefusalCounter
     pause: CrawlPause
     stopping: asyncio.Event  # set when the crawl stops: waits end at once
+    last_refusal: tuple[int, str]  # status and URL
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
@@ -149,6 +172,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
         middleware.pause = CrawlPause(crawler)
         middleware.stopping = asyncio.Event()
         crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(middleware.spider_idle, signal=signals.spider_idle)
+        middleware.last_refusal = (0, "")
         return middleware
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
@@ -186,8 +211,9 @@ class PoliteRetryMiddleware(RetryMiddleware):
         """
         if response.status in REFUSAL_STATUSES:
             self.crawler.stats.inc_value(f"mizan/refused/{response.status}")
+            self.last_refusal = (response.status, response.url)
         if self.refusals.observe(response.status):
-            self.stop_refused(response)
+            self.stop_refused()
         elif response.status in PAUSE_STATUSES and not self.stopping.is_set():
             asked = retry_after_seconds(response.headers.get("Retry-After"))
             delay = self.delay_for(request, asked)
@@ -218,16 +244,30 @@ class PoliteRetryMiddleware(RetryMiddleware):
             return False
         return True
 
-    def stop_refused(self, response: Response) -> None:
+    def spider_idle(self, spider: Spider) -> None:
+        """Nothing left to fetch and nothing was served: the crawl did not finish, it was
+        refused, and its finish reason (and exit status) must say so."""
+        if self.refusals.refused_everything():
+            self.say_refused("refused every request of this crawl")
+            raise CloseSpider("site_refusing")
+
+    def stop_refused(self) -> None:
         """Say once, plainly, why the crawl stops, and close the spider."""
-        logger.error(
-            "The site keeps refusing the crawler: %d refusals in a row, the last HTTP %d on %s. "
-            "Stopping (site_refusing): wait a while before crawling again, then lower the rate "
-            "(raise DOWNLOAD_DELAY; keep CONCURRENT_REQUESTS_PER_DOMAIN=1).",
-            self.refusals.count,
-            response.status,
-            response.url,
-        )
+        self.say_refused("keeps refusing the crawler")
         self.stopping.set()
+        dropped = self.pause.drop_queued("not sent: the site refuses the crawler")
+        self.crawler.stats.inc_value("mizan/refused/not_sent", dropped)
         self.pause.end()
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="site_refusing"))
+
+    def say_refused(self, what: str) -> None:
+        status, url = self.last_refusal
+        logger.error(
+            "The site %s: %d refusals in a row, the last HTTP %d on %s. Stopping (site_refusing): "
+            "wait a while before crawling again, then lower the rate (raise DOWNLOAD_DELAY; keep "
+            "CONCURRENT_REQUESTS_PER_DOMAIN=1).",
+            what,
+            self.refusals.count,
+            status,
+            url,
+        )

@@ -7,6 +7,7 @@ its own.
 
 from __future__ import annotations
 
+import itertools
 import socket
 import time
 from collections.abc import Iterator
@@ -82,6 +83,20 @@ def test_refusal_counter_counts_refusals_in_a_row() -> None:
         counter.observe(429)
         counter.observe(resetting)
         assert counter.observe(429) is False
+
+
+def test_refused_everything_means_no_answer_served_the_crawler() -> None:
+    counter = RefusalCounter(20)
+    assert not counter.refused_everything()  # nothing answered yet
+    for status in (403, 500, 429):
+        counter.observe(status)
+    assert counter.refused_everything()
+    counter.observe(404)  # the site served this one
+    counter.observe(403)
+    assert not counter.refused_everything()
+    limited = RefusalCounter(1)
+    limited.observe(429)
+    assert not limited.refused_everything()  # already reported when the limit was reached
 
 
 def test_zero_refusals_never_stops() -> None:
@@ -182,3 +197,34 @@ def test_a_site_that_keeps_refusing_stops_the_crawl(site: ReplicaServer, tmp_pat
     assert 5 <= len(fetches) <= 5 + 8  # the refusals, then at most what the downloader held
     assert {status for _, status, _ in fetches} == {429}
     assert result.items == []
+
+
+@pytest.mark.parametrize("status", [403, 429])
+def test_a_site_refusing_everything_is_not_hammered(
+    site: ReplicaServer, tmp_path: Path, status: int
+) -> None:
+    """The scheduled ``news`` crawl, with the production politeness at half its delay, against a
+    site that refuses every request: spaced requests, a stop after the refusal limit, one line."""
+    headers = {"Retry-After": "2"} if status == 429 else {}
+    site.refuse_everything(Reply(status, error_page().encode(), headers=headers))
+    delay, limit = 1.0, 6
+    settings = {
+        "DOWNLOAD_DELAY": str(delay),
+        "AUTOTHROTTLE_ENABLED": "True",
+        "AUTOTHROTTLE_START_DELAY": str(delay),
+        "MIZAN_MAX_REFUSALS": str(limit),
+    }
+    result = run_crawl("news", site.base_url, tmp_path, settings=settings, timeout=120)
+    assert result.returncode != 0
+    assert result.stats["finish_reason"] == "site_refusing"
+    errors = [line for line in result.log.splitlines() if "refusals in a row" in line]
+    assert len(errors) == 1 and f"the last HTTP {status} on" in errors[0], result.log
+    assert "ERROR" in errors[0] and "Stopping (site_refusing)" in errors[0]
+    times = sorted(logged.at for logged in site.requests)
+    assert {logged.status for logged in site.requests} == {status}
+    assert len(times) <= limit + 1  # the refusals, and at most one request already on its way
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    # Scrapy randomises the delay between 0.5 and 1.5 times; a 429 pauses for its Retry-After.
+    assert min(gaps) >= (2.0 if status == 429 else 0.5 * delay) - 0.05, gaps
+    per_minute = 60 * (len(times) - 1) / (times[-1] - times[0])
+    assert per_minute <= 60 / (0.5 * delay)

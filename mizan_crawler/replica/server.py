@@ -90,6 +90,7 @@ class ReplicaServer:
         self.challenges_served: Counter[int] = Counter()
         self.requests: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         self._scripted: dict[str, deque[Reply]] = {}
+        self.refusal: Reply | None = None  # the answer to everything, while set
         self._lock = threading.Lock()
         self._clock = (corpus.published(len(corpus) - 1), len(corpus))
         if now is not None:
@@ -166,6 +167,11 @@ class ReplicaServer:
         with self._lock:
             self._scripted.setdefault(path, deque()).extend(replies)
 
+    def refuse_everything(self, reply: Reply | None) -> None:
+        """Answer every request, robots.txt included, with ``reply`` (a site blocking the
+        crawler, say 403, or 429 with Retry-After); ``None`` serves as usual again."""
+        self.refusal = reply
+
     def requests_for(self, path: str) -> list[LoggedRequest]:
         """The logged requests whose path (with query) is ``path``."""
         return [logged for logged in list(self.requests) if logged.path == path]
@@ -200,6 +206,8 @@ class ReplicaServer:
 
     def answer(self, target: str, cookie_header: str = "") -> Reply:
         """The reply to a GET of ``target`` (path and query) with that ``Cookie`` header."""
+        if self.refusal is not None:
+            return self.refusal
         with self._lock:
             scripted = self._scripted.get(target)
             if scripted:
