@@ -43,7 +43,7 @@ def parse_body(f: Figures) -> list[str]:
         f"Parsing {f['pages']:,} replica article pages (both themes; news, photo and video pages) "
         "in-process, from HTML text to record, against trafilatura's "
         '`extract(..., output_format="json", with_metadata=True)` on the same pages in the same '
-        f"run; best of {rounds(f['rounds'])}."
+        f"run; best of {rounds(f['rounds'])}, one of each extractor in turn."
     )
     return [intro, table(["extractor", "articles/s", "ratio"], rows)]
 
@@ -121,7 +121,13 @@ CRAWL_FINDINGS = [
     "it now uses 4 (a page yields one article). And start requests are fed to the scheduler more "
     "slowly than callback requests: the same bare spider yielding its 4,958 URLs from `start()` ran "
     "at 304 articles/s against 561.5 from a callback. The `article` spider, which takes its URLs in "
-    "`start()`, pays that cost on long URL lists."
+    "`start()`, pays that cost on long URL lists.",
+    "On 2026-11-29, on a 2-core machine shared with a running test suite, the code measured at "
+    "0.76 on 2026-11-28 gave 0.63 and 0.74 in two back-to-back runs of this benchmark, and the "
+    "code of 2026-11-29 gave 0.59 and 0.60: most of the drop is the machine's load (the backfill "
+    "needs more CPU than the bare spider, so it loses more to other processes), and what was added "
+    "in between (monitoring, the browser add-on, distributed crawling) may cost a few percent; its "
+    "peak memory went from 137 to 161 MiB in those runs.",
 ]
 
 
@@ -151,7 +157,8 @@ def crawl_body(f: Figures) -> list[str]:
         "parsing, no pipelines, Scrapy's other defaults) fetching the same article URLs with the "
         "same settings, in the same run. Both schedule their article requests from a callback "
         "(Scrapy feeds those faster than start requests). Wall times are the processes', start-up "
-        "included."
+        f"included; each crawler's best of {rounds(f['rounds'])}, the two taking turns, each round "
+        "on a fresh replica."
     )
     requests = (
         f"Requests: {articles:,} article pages and {discovery:,} discovery pages for {stored:,} "

@@ -35,9 +35,9 @@ ROOT = BENCH.parent
 ORDER = ("parse", "store", "crawl", "browser", "memory")
 SIZES = {
     "full": {
-        "parse": ["--pages", "1000", "--rounds", "3"],
+        "parse": ["--pages", "1000", "--rounds", "5"],
         "store": ["--items", "5000", "--crawl", "2000", "--rounds", "2"],
-        "crawl": ["--articles", "5000"],
+        "crawl": ["--articles", "5000", "--rounds", "2"],
         "browser": ["--pages", "100", "--rounds", "3"],
         "memory": ["--small", "5000", "--large", "50000"],
     },
