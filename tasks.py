@@ -6,6 +6,7 @@
     python3 tasks.py replica [--port 8000 ...]       serve the local replica site
     python3 tasks.py bench                           run the benchmarks
     python3 tasks.py demo                            the whole pipeline against the replica, offline
+    python3 tasks.py audit [pip-audit options]       known vulnerabilities in the installed packages
 
 Only the standard library is used here, so it runs on a fresh machine with Python 3.11+.
 """
@@ -23,6 +24,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 STAMP = VENV / ".installed"
+AUDIT_VENV = VENV / "audit"  # pip-audit apart, so that its own packages are not audited
+AUDITOR = "pip-audit>=2.7,<3"
 DEFAULT_OUTPUT = "data/articles.jsonl"
 
 
@@ -75,7 +78,23 @@ def demo(args: list[str]) -> None:
     run(BIN / "python", "-m", "mizan_crawler.demo", *args)
 
 
-TASKS = {"crawl": crawl, "test": test, "replica": replica, "bench": bench, "demo": demo}
+def audit(args: list[str]) -> None:
+    """pip-audit over the packages installed in .venv (the project itself excepted), strict: a
+    package that could not be checked fails the audit as a vulnerable one does."""
+    auditor = AUDIT_VENV / BIN.name
+    if not (auditor / "pip-audit").exists():
+        venv.create(AUDIT_VENV, with_pip=True)
+        run(auditor / "python", "-m", "pip", "install", "--quiet", AUDITOR)
+    site_packages = subprocess.check_output(
+        [BIN / "python", "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"], text=True
+    ).strip()
+    run(auditor / "pip-audit", "--strict", "--skip-editable", "--progress-spinner", "off",
+        "--path", site_packages, *args)  # fmt: skip
+
+
+TASKS = {
+    "crawl": crawl, "test": test, "replica": replica, "bench": bench, "demo": demo, "audit": audit,
+}  # fmt: skip
 
 
 def main() -> None:

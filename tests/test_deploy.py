@@ -8,11 +8,13 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 from mizan_crawler.oneoff import crawl_arguments
 from mizan_crawler.replica import ReplicaServer
@@ -86,6 +88,18 @@ def test_dockerfile_is_pinned_non_root_and_secret_free() -> None:
     assert "HEALTHCHECK" in dockerfile
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".env", ".venv", "data", ".git"} <= set(ignored)
+
+
+def test_every_dependency_has_a_lower_and_an_upper_bound() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]
+    requirements = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        requirements += extra
+    assert requirements
+    for requirement in requirements:
+        specifiers = Requirement(requirement).specifier
+        assert any(s.operator in (">=", ">", "~=", "==") for s in specifiers), requirement
+        assert any(s.operator in ("<", "<=", "~=", "==") for s in specifiers), requirement
 
 
 def test_oneoff_turns_plain_words_into_spider_arguments() -> None:
