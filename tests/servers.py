@@ -206,3 +206,61 @@ def scratch_disk(path: Path, size: str = "16m") -> Iterator[ScratchDisk]:
         yield ScratchDisk(path)
     finally:
         subprocess.run(["umount", "--lazy", str(path)], check=False, capture_output=True)
+
+
+class Ext4Disk:
+    """An ext4 file system on a loop device, mounted ``errors=remount-ro``: an error makes the
+    kernel remount it read-only under the writers' feet, as it does when a real disk fails."""
+
+    def __init__(self, image: Path, path: Path) -> None:
+        self.image = image
+        self.path = path
+        self.device = ""
+
+    def attach(self) -> None:
+        self.device = _command("losetup", "--find", "--show", str(self.image)).strip()
+        _command("blockdev", "--setrw", self.device)
+        _command("mount", "-o", "errors=remount-ro", self.device, str(self.path))
+
+    def fail(self) -> None:
+        """The kernel's own test hook: an ext4 error, and the file system goes read-only."""
+        name = Path(self.device).name
+        Path(f"/sys/fs/ext4/{name}/trigger_fs_error").write_text("mizan-crawler test\n")
+
+    def repair(self) -> None:
+        """What an operator does: unmount, check the file system, mount it again."""
+        self.detach()
+        checked = subprocess.run(
+            ["e2fsck", "-f", "-y", str(self.image)], check=False, capture_output=True
+        )
+        assert checked.returncode in (0, 1), checked.stdout  # 1: errors corrected
+        self.attach()
+
+    def detach(self, lazy: bool = False) -> None:
+        unmount = ["umount", "--lazy"] if lazy else ["umount"]
+        subprocess.run([*unmount, str(self.path)], check=False, capture_output=True)
+        subprocess.run(["losetup", "--detach", self.device], check=False, capture_output=True)
+
+
+def _command(*command: str) -> str:
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+
+@contextmanager
+def ext4_disk(path: Path, megabytes: int = 64) -> Iterator[Ext4Disk]:
+    """Needs root, loop devices and mkfs.ext4: skipped without, except in CI."""
+    path.mkdir(parents=True, exist_ok=True)
+    image = path.parent / f"{path.name}.img"
+    with image.open("wb") as sparse:
+        sparse.truncate(megabytes << 20)
+    disk = Ext4Disk(image, path)
+    try:
+        _command("mkfs.ext4", "-q", "-F", str(image))
+        disk.attach()
+    except (OSError, subprocess.CalledProcessError) as error:
+        disk.detach()
+        _missing(f"an ext4 file system on a loop device ({error})")
+    try:
+        yield disk
+    finally:
+        disk.detach(lazy=True)

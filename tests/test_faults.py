@@ -11,6 +11,7 @@ import re
 import signal
 import sqlite3
 import time
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -106,7 +107,7 @@ def _rows(database: Path) -> int:
     if not database.exists():
         return 0
     try:
-        with sqlite3.connect(database, timeout=1) as connection:
+        with closing(sqlite3.connect(database, timeout=1)) as connection:
             return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     except sqlite3.Error:  # not created yet, or locked by the crawl for a moment
         return 0

@@ -9,6 +9,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from mizan_crawler.replica import Corpus, ReplicaServer
 from mizan_crawler.store import open_store
 
 from .crawling import CrawlResult, start_crawl
-from .servers import private_postgres, private_redis, scratch_disk
+from .servers import ext4_disk, private_postgres, private_redis, scratch_disk
 
 
 def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -44,7 +45,7 @@ def _pg_rows(url: str) -> int:
 
 def _sqlite_rows(database: Path) -> int:
     try:
-        with sqlite3.connect(database, timeout=1) as connection:
+        with closing(sqlite3.connect(database, timeout=1)) as connection:
             return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     except sqlite3.Error:
         return 0
@@ -191,7 +192,7 @@ def test_read_only_sqlite_disk_stops_the_crawl_before_any_fetch(
     assert not fetched, "pages were fetched with nowhere to keep them"
     critical = [line for line in refused.log.splitlines() if "CRITICAL" in line]
     assert len(critical) == 1, refused.log
-    assert "readonly" in critical[0] or "read-only" in critical[0], critical[0]
+    assert "Read-only file system" in critical[0], critical[0]
     assert "nothing was fetched: stopping the crawl" in critical[0]
     _no_traceback(refused)
     assert again.returncode == 0, again.log
@@ -234,5 +235,45 @@ def test_full_sqlite_disk_stops_the_crawl_and_the_next_run_completes_it(
     named = {int(code) for code in re.findall(r"\b\d{6,}\b", unkept[0].split("news codes ")[1])}
     assert named and not named & kept
     _no_traceback(full)
+    assert again.returncode == 0, again.log
+    assert stored == set(codes)
+
+
+def test_sqlite_disk_turned_read_only_mid_crawl_loses_nothing(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    """The kernel remounts the store's ext4 disk read-only after an error (as a failing disk
+    does), while the crawl writes: it stops naming the articles in hand, and after the operator
+    repairs the disk the next run completes the store."""
+    codes = _codes(replica, 150)
+    with ext4_disk(tmp_path / "disk") as disk:
+        crawl = start_crawl(
+            "article",
+            replica.base_url,
+            tmp_path / "failing",
+            "urls=" + ",".join(map(str, codes)),
+            settings={
+                "MIZAN_SPOOL_DIR": str(disk.path / "spool"),
+                "MIZAN_STORE_BATCH": "4",
+                "DOWNLOAD_DELAY": "0.03",
+                "MIZAN_STORE_CLOSE_RETRY_SECONDS": "0.1",
+            },
+            env={"DATABASE_URL": f"sqlite:///{disk.path / 'mizan.sqlite'}"},
+        )
+        _wait_for(lambda: _sqlite_rows(disk.path / "mizan.sqlite") >= 30, "30 stored articles")
+        disk.fail()
+        failed = crawl.wait()
+        disk.repair()
+        kept = _sqlite_codes(disk.path)
+        again = _sqlite_crawl(replica, tmp_path / "again", disk.path, codes)
+        stored = _sqlite_codes(disk.path)
+    assert failed.returncode != 0, failed.log
+    assert failed.stats["finish_reason"] == "store_unavailable"
+    assert 30 <= len(kept) < len(codes), "the crawl ended before the disk failed"
+    critical = [line for line in failed.log.splitlines() if "CRITICAL" in line]
+    assert any("read-only file system" in line.lower() for line in critical), failed.log
+    unkept = [line for line in critical if "could not be kept anywhere" in line]
+    assert len(unkept) == 1, failed.log
+    _no_traceback(failed)
     assert again.returncode == 0, again.log
     assert stored == set(codes)
