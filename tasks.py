@@ -7,6 +7,7 @@
     python3 tasks.py bench                           run the benchmarks
     python3 tasks.py demo                            the whole pipeline against the replica, offline
     python3 tasks.py audit [pip-audit options]       known vulnerabilities in the installed packages
+    python3 tasks.py audit --pypi-json               the same from PyPI's JSON API (see SECURITY.md)
 
 Only the standard library is used here, so it runs on a fresh machine with Python 3.11+.
 """
@@ -14,9 +15,12 @@ Only the standard library is used here, so it runs on a fresh machine with Pytho
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -46,7 +50,8 @@ def install() -> None:
     if not (BIN / "python").exists():
         sys.stderr.write(f"Creating {VENV} ...\n")
         venv.create(VENV, with_pip=True)
-    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    # the setuptools a venv starts with is old, with known advisories; nothing here needs it old
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip", "setuptools")
     run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", ".[dev]")
     STAMP.write_text(wanted)
 
@@ -80,7 +85,11 @@ def demo(args: list[str]) -> None:
 
 def audit(args: list[str]) -> None:
     """pip-audit over the packages installed in .venv (the project itself excepted), strict: a
-    package that could not be checked fails the audit as a vulnerable one does."""
+    package that could not be checked fails the audit as a vulnerable one does. With
+    ``--pypi-json``, the same question put to PyPI's JSON API directly (see SECURITY.md)."""
+    if args[:1] == ["--pypi-json"]:
+        pypi_json_audit()
+        return
     auditor = AUDIT_VENV / BIN.name
     if not (auditor / "pip-audit").exists():
         venv.create(AUDIT_VENV, with_pip=True)
@@ -90,6 +99,56 @@ def audit(args: list[str]) -> None:
     ).strip()
     run(auditor / "pip-audit", "--strict", "--skip-editable", "--progress-spinner", "off",
         "--path", site_packages, *args)  # fmt: skip
+
+
+def pypi_json_audit() -> None:
+    """PyPI's advisories for each installed package: those of its release where PyPI answers
+    for the release, else those of the project's latest release when that is the installed one.
+    Any advisory, or a package neither answer covers, fails the audit."""
+    listing = subprocess.check_output(
+        [BIN / "python", "-c", "import importlib.metadata as m, json; "
+         "print(json.dumps(sorted({(d.metadata['Name'], d.version) for d in m.distributions()})))"],
+        text=True,
+    )  # fmt: skip
+    found, unaudited, audited = [], [], 0
+    for name, version in json.loads(listing):
+        if name.lower().replace("_", "-") == "mizan-crawler":
+            continue
+        advisories = pypi_advisories(name, version)
+        if advisories is None:
+            unaudited.append(f"{name} {version}")
+            continue
+        audited += 1
+        found += [f"  {name} {version}: {advisory}" for advisory in advisories]
+    report = [f"{audited} packages audited: {len(found)} known vulnerabilities", *found]
+    if unaudited:
+        report.append(f"Not audited (PyPI has no data on these releases): {', '.join(unaudited)}")
+    sys.stdout.write("\n".join(report) + "\n")
+    if found or unaudited:
+        raise SystemExit(1)
+
+
+def pypi_advisories(name: str, version: str) -> list[str] | None:
+    """Advisory ids and fixed versions for one release; ``None`` when PyPI does not say."""
+
+    def fetch(url: str) -> dict | None:
+        try:
+            with urllib.request.urlopen(url, timeout=30) as answer:
+                return json.load(answer)
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                return None
+            raise
+
+    data = fetch(f"https://pypi.org/pypi/{name}/{version}/json")
+    if data is None:
+        data = fetch(f"https://pypi.org/pypi/{name}/json")
+        if data is None or data["info"]["version"] != version:
+            return None
+    return [
+        f"{v['id']} (fixed in {', '.join(v.get('fixed_in') or ['no release'])})"
+        for v in data.get("vulnerabilities") or []
+    ]
 
 
 TASKS = {
