@@ -248,6 +248,7 @@ class PoliteRetryMiddleware(RetryMiddleware):
         """Nothing left to fetch and nothing was served: the crawl did not finish, it was
         refused, and its finish reason (and exit status) must say so."""
         if self.refusals.refused_everything():
+            self.refusals.reported = True
             self.say_refused("refused every request of this crawl")
             raise CloseSpider("site_refusing")
 
