@@ -20,7 +20,7 @@ from mizan_crawler.dates import TEHRAN, day_end, day_start
 from mizan_crawler.replica import Corpus, ReplicaServer
 from mizan_crawler.store import open_store
 
-from .crawling import CrawlResult, start_crawl
+from .crawling import CrawlResult, RunningCrawl, start_crawl
 from .servers import ext4_disk, private_postgres, private_redis, scratch_disk
 
 
@@ -153,9 +153,17 @@ def test_redis_restarted_mid_distributed_crawl_loses_nothing(
     assert "answers again after" in log
 
 
-def _sqlite_crawl(
+# Small batches, spaced pages: the disk can fail while the crawl is busy writing.
+WRITING = {
+    "MIZAN_STORE_BATCH": "4",
+    "DOWNLOAD_DELAY": "0.03",
+    "MIZAN_STORE_CLOSE_RETRY_SECONDS": "0.1",
+}
+
+
+def _start_sqlite_crawl(
     replica: ReplicaServer, workdir: Path, disk: Path, codes: list[int], **settings: str
-) -> CrawlResult:
+) -> RunningCrawl:
     """The article spider into a SQLite store (and its spool) on ``disk``; the feed and the log
     stay elsewhere."""
     return start_crawl(
@@ -165,7 +173,13 @@ def _sqlite_crawl(
         "urls=" + ",".join(map(str, codes)),
         settings={"MIZAN_SPOOL_DIR": str(disk / "spool"), **settings},
         env={"DATABASE_URL": f"sqlite:///{disk / 'mizan.sqlite'}"},
-    ).wait()
+    )
+
+
+def _sqlite_crawl(
+    replica: ReplicaServer, workdir: Path, disk: Path, codes: list[int]
+) -> CrawlResult:
+    return _start_sqlite_crawl(replica, workdir, disk, codes).wait()
 
 
 def _sqlite_codes(disk: Path) -> set[int]:
@@ -204,21 +218,8 @@ def test_full_sqlite_disk_stops_the_crawl_and_the_next_run_completes_it(
 ) -> None:
     codes = _codes(replica, 150)
     with scratch_disk(tmp_path / "disk", size="4m") as disk:
-        crawl = start_crawl(
-            "article",
-            replica.base_url,
-            tmp_path / "full",
-            "urls=" + ",".join(map(str, codes)),
-            settings={
-                "MIZAN_SPOOL_DIR": str(disk.path / "spool"),
-                "MIZAN_STORE_BATCH": "4",
-                "DOWNLOAD_DELAY": "0.03",
-                "MIZAN_STORE_CLOSE_RETRY_SECONDS": "0.1",
-            },
-            env={"DATABASE_URL": f"sqlite:///{disk.path / 'mizan.sqlite'}"},
-        )
-        database = disk.path / "mizan.sqlite"
-        _wait_for(lambda: _sqlite_rows(database) >= 30, "30 stored articles")
+        crawl = _start_sqlite_crawl(replica, tmp_path / "full", disk.path, codes, **WRITING)
+        _wait_for(lambda: _sqlite_rows(disk.path / "mizan.sqlite") >= 30, "30 stored articles")
         filler = disk.fill()
         full = crawl.wait()
         kept = _sqlite_codes(disk.path)
@@ -247,19 +248,7 @@ def test_sqlite_disk_turned_read_only_mid_crawl_loses_nothing(
     repairs the disk the next run completes the store."""
     codes = _codes(replica, 150)
     with ext4_disk(tmp_path / "disk") as disk:
-        crawl = start_crawl(
-            "article",
-            replica.base_url,
-            tmp_path / "failing",
-            "urls=" + ",".join(map(str, codes)),
-            settings={
-                "MIZAN_SPOOL_DIR": str(disk.path / "spool"),
-                "MIZAN_STORE_BATCH": "4",
-                "DOWNLOAD_DELAY": "0.03",
-                "MIZAN_STORE_CLOSE_RETRY_SECONDS": "0.1",
-            },
-            env={"DATABASE_URL": f"sqlite:///{disk.path / 'mizan.sqlite'}"},
-        )
+        crawl = _start_sqlite_crawl(replica, tmp_path / "failing", disk.path, codes, **WRITING)
         _wait_for(lambda: _sqlite_rows(disk.path / "mizan.sqlite") >= 30, "30 stored articles")
         disk.fail()
         failed = crawl.wait()
