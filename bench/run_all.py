@@ -134,22 +134,34 @@ def git(*arguments: str) -> str | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def code_state() -> str:
-    """The commit measured, and which top-level folders the working tree changed."""
+def code_state(output: Path) -> str:
+    """The commit checked out, and which top-level folders the working tree changed (leaving out
+    the report itself)."""
     head = git("rev-parse", "--short", "HEAD")
     if head is None:
         return "not a git checkout"
     status = git("status", "--porcelain", "--untracked-files=no") or ""
-    changed = sorted({line[3:].split("/")[0] for line in status.splitlines()})
+    report = output.resolve()
+    paths = [line[3:] for line in status.splitlines() if (ROOT / line[3:]).resolve() != report]
+    changed = sorted({path.split("/")[0] for path in paths})
     extra = f", with uncommitted changes in {', '.join(changed)}" if changed else ""
     return f"commit {head.strip()}{extra}"
+
+
+def code_text(start: str, end: str) -> str:
+    if start == end:
+        return start
+    return (
+        f"{start} at the start and {end} at the end: the checkout changed while the benchmarks "
+        "ran, so they may not all have measured the same code"
+    )
 
 
 def load_text(load: Sequence[float]) -> str:
     return ", ".join(f"{value:.2f}" for value in load)
 
 
-def header(started: datetime, whole: Conditions) -> list[str]:
+def header(started: datetime, whole: Conditions, code: str) -> list[str]:
     lines = [
         "# Benchmark results",
         f"Written by `bench/run_all.py` (`python3 tasks.py bench`) on {started:%Y-%m-%d %H:%M} UTC, "
@@ -158,7 +170,7 @@ def header(started: datetime, whole: Conditions) -> list[str]:
         f"{platform.python_implementation()} {platform.python_version()}, "
         f"{platform.system()} {platform.release()}. Load average (1, 5, 15 min): "
         f"{load_text(whole.load_before)} at the start, {load_text(whole.load_after)} at the end"
-        f"{busy_text(whole)}. Code: {code_state()}.",
+        f"{busy_text(whole)}. Code: {code}.",
         "In every table the first row is the baseline run (1.00×), measured in the same run as the "
         "rows under it, and each other row's figure is divided by the baseline's. Each section ends "
         "with the conditions its benchmark ran in: its time, the load average at its start and end, "
@@ -186,7 +198,9 @@ def targets_summary(targets: list[Target]) -> str:
     return "\n\n".join(["## Targets", table(["target", "measured", "status"], rows), note])
 
 
-def report(runs: dict[str, Run], started: datetime, whole: Conditions) -> tuple[str, list[Target]]:
+def report(
+    runs: dict[str, Run], started: datetime, whole: Conditions, code: str
+) -> tuple[str, list[Target]]:
     """The report's text, and every target it checked."""
     results = {name: found.figures for name, found in runs.items()}
     reasons = {name: found.failure or "" for name, found in runs.items()}
@@ -194,18 +208,22 @@ def report(runs: dict[str, Run], started: datetime, whole: Conditions) -> tuple[
         reasons.setdefault(name, "not run (left out with `--only`)")
     built = sections(results, reasons)
     targets = [target for _, section in built for target in section.targets]
-    parts = [*header(started, whole), targets_summary(targets)]
+    parts = [*header(started, whole, code), targets_summary(targets)]
     for name, section in built:
         found = runs.get(name)
         parts.append(section.markdown(found.conditions if found else None))
     return "\n\n".join(parts) + "\n", targets
 
 
-def save_figures(path: Path, runs: dict[str, Run]) -> None:
-    data = {
+def save_figures(
+    path: Path, runs: dict[str, Run], started: datetime, whole: Conditions, code: str
+) -> None:
+    """The raw figures and conditions of every benchmark, and of the whole run."""
+    data: dict[str, Any] = {
         name: {"figures": r.figures, "failure": r.failure, "conditions": asdict(r.conditions)}
         for name, r in runs.items()
     }
+    data["run"] = {"started": started.isoformat(), "conditions": asdict(whole), "code": code}
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False))
 
 
@@ -217,7 +235,7 @@ def main() -> None:
     parser.add_argument("--figures", type=Path, help="also write the raw figures here (JSON)")
     args = parser.parse_args()
     sizes = SIZES["quick" if args.quick else "full"]
-    started, first = datetime.now(UTC), Snapshot.take()
+    started, first, code = datetime.now(UTC), Snapshot.take(), code_state(args.output)
     with tempfile.TemporaryDirectory() as tmp:
         runs = {
             name: run(name, sizes[name], Path(tmp), args.quick)
@@ -225,10 +243,11 @@ def main() -> None:
             if not args.only or name in args.only
         }
     whole = conditions(first, Snapshot.take(), args.quick)
-    text, targets = report(runs, started, whole)
+    code = code_text(code, code_state(args.output))
+    text, targets = report(runs, started, whole, code)
     args.output.write_text(text)
     if args.figures:
-        save_figures(args.figures, runs)
+        save_figures(args.figures, runs, started, whole, code)
     statuses = ", ".join(f"{t.status}: {t.name}" for t in targets)
     print(f"wrote {args.output}; targets: {statuses}")  # noqa: T201 - the command's result
     if any(found.failure for found in runs.values()):
