@@ -1,16 +1,25 @@
 """Run real crawls in child processes (Scrapy's reactor runs once per process) and read back
-what they wrote: the JSONL feed, the final stats and the log."""
+what they wrote: the JSONL feed, the final stats, the log and the store; wait for a crawl to get
+somewhere."""
 
 from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psycopg
+
+from mizan_crawler.store import open_store
 
 
 @dataclass
@@ -101,3 +110,42 @@ def run_crawl(
     """Run a crawl to the end (see ``start_crawl``)."""
     running = start_crawl(spider, base_url, workdir, *spider_args, settings=settings, env=env)
     return running.wait(timeout)
+
+
+# While and after a crawl --------------------------------------------------------------------------
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Poll ``condition`` until it holds; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def sqlite_rows(database: Path) -> int:
+    """Articles in a SQLite store a crawl may be writing (0 before it exists)."""
+    if not database.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(database, timeout=1)) as connection:
+            return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    except sqlite3.Error:  # not created yet, or locked by the crawl for a moment
+        return 0
+
+
+def pg_rows(url: str) -> int:
+    """Articles in a PostgreSQL store a crawl may be writing (0 before it exists)."""
+    try:
+        with psycopg.connect(url, connect_timeout=2) as connection:
+            if connection.execute("SELECT to_regclass('articles')").fetchone()[0] is None:
+                return 0
+            return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+    except psycopg.OperationalError:  # the server is restarting
+        return 0
+
+
+def stored_hashes(workdir: Path) -> dict[int, str]:
+    """News code -> content hash of every article in the default SQLite store under ``workdir``."""
+    with open_store(f"sqlite:///{workdir / 'data' / 'mizan.sqlite'}") as store:
+        return {row["news_code"]: row["content_hash"] for row in store.iter_articles()}

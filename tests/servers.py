@@ -15,8 +15,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
@@ -24,6 +23,8 @@ from typing import NoReturn
 import psycopg
 import pytest
 import redis
+
+from .crawling import wait_for
 
 
 def _missing(what: str) -> NoReturn:
@@ -36,14 +37,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _wait_for(ready: Callable[[], bool], what: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not start within {timeout:.0f} s")
-        time.sleep(0.05)
 
 
 class PrivatePostgres:
@@ -125,7 +118,7 @@ class PrivateRedis:
              "--appendonly", "yes", "--dir", str(self.root), "--logfile", "server.log"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        _wait_for(self.answers, "Redis")
+        wait_for(self.answers, "Redis", timeout=30)
 
     def stop(self) -> None:
         """SIGTERM, as ``docker compose restart`` sends: Redis writes its file and exits."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -16,9 +15,8 @@ import pytest
 
 from mizan_crawler.dates import TEHRAN, day_end, day_start
 from mizan_crawler.replica import Corpus, ReplicaServer, short_link
-from mizan_crawler.store import open_store
 
-from .crawling import run_crawl, start_crawl
+from .crawling import run_crawl, sqlite_rows, start_crawl, stored_hashes
 
 # 2,000 articles over six months of 2024: about eleven a day, a few hundred a month.
 HALF_YEAR = dict(start=datetime(2024, 3, 1, tzinfo=TEHRAN), end=datetime(2024, 9, 1, tzinfo=TEHRAN))
@@ -34,11 +32,6 @@ def half_year() -> Iterator[ReplicaServer]:
 
 def _truth(replica: ReplicaServer, since: datetime | None, until: datetime | None) -> set[int]:
     return {row["news_code"] for row in replica.truth_records(since=since, until=until)}
-
-
-def _stored(workdir: Path) -> dict[int, str]:
-    with open_store(f"sqlite:///{workdir / 'data' / 'mizan.sqlite'}") as store:
-        return {row["news_code"]: row["content_hash"] for row in store.iter_articles()}
 
 
 def _fetches_since(replica: ReplicaServer, before: Counter[int]) -> Counter[int]:
@@ -58,7 +51,7 @@ def _month_backfill(
     expected = _truth(replica, day_start(first), day_end(last))
     assert {item["news_code"] for item in result.items} == expected
     assert len(result.items) == len(expected)
-    assert set(_stored(workdir)) == expected
+    assert set(stored_hashes(workdir)) == expected
     fetched = _fetches_since(replica, before)
     assert max(fetched.values()) == 1, "an article page was fetched twice"
     assert expected <= set(fetched)
@@ -103,9 +96,9 @@ def test_backfill_skips_stored_articles_unless_refresh(
     before = half_year.article_fetches()
     again = run_crawl("backfill", half_year.base_url, tmp_path, *args)
     assert again.items == []
-    assert not _fetches_since(half_year, before) & Counter(_stored(tmp_path))
+    assert not _fetches_since(half_year, before) & Counter(stored_hashes(tmp_path))
     refreshed = run_crawl("backfill", half_year.base_url, tmp_path, *args, "refresh=1")
-    assert {item["news_code"] for item in refreshed.items} == set(_stored(tmp_path))
+    assert {item["news_code"] for item in refreshed.items} == set(stored_hashes(tmp_path))
     assert refreshed.stats["mizan/store/unchanged"] == len(refreshed.items)
 
 
@@ -187,7 +180,9 @@ def test_news_across_runs(tmp_path: Path) -> None:
         after_outage = run_crawl("news", replica.base_url, tmp_path)
         assert {item["news_code"] for item in after_outage.items} == gap
         assert after_outage.stats["mizan/discovery/listing_pages"] >= 10
-        assert _truth(replica, first_now - timedelta(hours=48), None) <= set(_stored(tmp_path))
+        assert _truth(replica, first_now - timedelta(hours=48), None) <= set(
+            stored_hashes(tmp_path)
+        )
 
 
 def test_five_url_forms_give_one_fetch_and_one_row(
@@ -210,17 +205,7 @@ def test_five_url_forms_give_one_fetch_and_one_row(
     assert result.returncode == 0, result.log
     assert _fetches_since(half_year, before) == Counter({code: 1})
     assert [item["news_code"] for item in result.items] == [code]
-    assert set(_stored(tmp_path)) == {code}
-
-
-def _count_rows(path: Path) -> int:
-    if not path.exists():
-        return 0
-    try:
-        with sqlite3.connect(path) as connection:
-            return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-    except sqlite3.Error:
-        return 0
+    assert set(stored_hashes(tmp_path)) == {code}
 
 
 def test_interrupted_backfill_resumes_to_the_uninterrupted_result(
@@ -236,18 +221,18 @@ def test_interrupted_backfill_resumes_to_the_uninterrupted_result(
         crawl = start_crawl("backfill", half_year.base_url, killed_dir, *args, settings=slow)
         deadline = time.monotonic() + 60
         while (
-            _count_rows(killed_dir / "data" / "mizan.sqlite") < kill_after
+            sqlite_rows(killed_dir / "data" / "mizan.sqlite") < kill_after
             and crawl.process.poll() is None
         ):
             assert time.monotonic() < deadline
             time.sleep(0.05)
         os.kill(crawl.process.pid, how)
         crawl.wait()
-    stored_before = set(_stored(killed_dir))
+    stored_before = set(stored_hashes(killed_dir))
     before = half_year.article_fetches()
     resumed = run_crawl("backfill", half_year.base_url, killed_dir, *args)
     assert resumed.returncode == 0, resumed.log
     assert not set(_fetches_since(half_year, before)) & stored_before, (
         "a stored article was fetched again"
     )
-    assert _stored(killed_dir) == _stored(tmp_path / "whole")
+    assert stored_hashes(killed_dir) == stored_hashes(tmp_path / "whole")

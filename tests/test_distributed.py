@@ -10,12 +10,11 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 from scrapy import Request, Spider
 
@@ -30,7 +29,7 @@ from mizan_crawler.spiders.backfill import BackfillSpider
 from mizan_crawler.store import open_store
 
 from .conftest import RedisForTest
-from .crawling import CrawlResult, RunningCrawl, run_crawl, start_crawl
+from .crawling import CrawlResult, RunningCrawl, pg_rows, run_crawl, start_crawl, wait_for
 
 HALF_YEAR = dict(start=datetime(2024, 3, 1, tzinfo=TEHRAN), end=datetime(2024, 9, 1, tzinfo=TEHRAN))
 FIRST, LAST = date(2024, 6, 1), date(2024, 6, 10)
@@ -70,19 +69,6 @@ def _truth(site: ReplicaServer) -> set[int]:
 def _stored(database_url: str) -> set[int]:
     with open_store(database_url) as store:
         return store.known_codes()
-
-
-def _rows(database_url: str) -> int:
-    with psycopg.connect(database_url) as connection:
-        exists = connection.execute("SELECT to_regclass('articles')").fetchone()[0]
-        return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0] if exists else 0
-
-
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def _finished(result: CrawlResult) -> None:
@@ -179,10 +165,10 @@ def test_killed_worker_restarted_and_the_crawl_completes_exactly(
     slow = {"DOWNLOAD_DELAY": "0.05", "MIZAN_STORE_BATCH": "5"}
     workers = {name: _worker(site, tmp_path / name, redis_crawl, pg_url, **slow) for name in "ab"}
     key = crawl_key(redis_crawl.prefix, "backfill", RANGE, site.base_url)
-    _wait_for(lambda: redis_crawl.client.get(key.discovery) is not None, "a discovering worker")
+    wait_for(lambda: redis_crawl.client.get(key.discovery) is not None, "a discovering worker")
     holder_pid = int(redis_crawl.client.get(key.discovery).decode().split(":")[1])
     killed = next(name for name, crawl in workers.items() if crawl.process.pid == holder_pid)
-    _wait_for(lambda: _rows(pg_url) >= 25, "25 stored articles")
+    wait_for(lambda: pg_rows(pg_url) >= 25, "25 stored articles")
     before = site.article_fetches()
     os.kill(holder_pid, signal.SIGKILL)  # the discovering worker, mid-crawl
     workers[killed].wait()
@@ -206,7 +192,7 @@ def test_paused_crawl_shows_its_state_and_resumes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     first = _worker(site, tmp_path / "a", redis_crawl, pg_url, DOWNLOAD_DELAY="0.1")
-    _wait_for(lambda: _rows(pg_url) >= 20, "20 stored articles")
+    wait_for(lambda: pg_rows(pg_url) >= 20, "20 stored articles")
     os.kill(first.process.pid, signal.SIGINT)  # Ctrl-C: a clean stop
     paused = first.wait(60)
     assert paused.stats["finish_reason"] == "shutdown"
@@ -258,7 +244,7 @@ def test_redis_flushed_mid_crawl_stops_the_crawl(
     site: ReplicaServer, tmp_path: Path, pg_url: str, redis_crawl: RedisForTest
 ) -> None:
     crawl = _worker(site, tmp_path, redis_crawl, pg_url, DOWNLOAD_DELAY="0.1")
-    _wait_for(lambda: _rows(pg_url) >= 10, "10 stored articles")
+    wait_for(lambda: pg_rows(pg_url) >= 10, "10 stored articles")
     redis_crawl.client.flushdb()  # the test database only
     flushed = time.monotonic()
     result = crawl.wait(60)
@@ -286,7 +272,7 @@ def test_redis_lost_mid_crawl_stops_the_crawl_and_it_resumes_later(
         },
         env={"DATABASE_URL": pg_url, "MIZAN_REDIS_URL": proxy.url},
     )
-    _wait_for(lambda: _rows(pg_url) >= 10, "10 stored articles")
+    wait_for(lambda: pg_rows(pg_url) >= 10, "10 stored articles")
     proxy.cut()
     cut = time.monotonic()
     result = crawl.wait(60)

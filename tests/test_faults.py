@@ -9,9 +9,7 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import time
-from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -23,7 +21,7 @@ from mizan_crawler.replica import Corpus, ReplicaServer
 from mizan_crawler.replica.faults import FaultPlan
 from mizan_crawler.store import open_store
 
-from .crawling import CrawlResult, run_crawl, start_crawl
+from .crawling import CrawlResult, run_crawl, sqlite_rows, start_crawl, stored_hashes
 
 PLAN = FaultPlan(errors=0.10, too_many=0.05, truncated=0.02, slow=0.02, broken=0.01, slow_seconds=4)
 CORPUS = Corpus(
@@ -103,21 +101,6 @@ KILL_CORPUS = Corpus(
 KILL_ARGS = ("from=2024-01-01", "to=2024-02-29")
 
 
-def _rows(database: Path) -> int:
-    if not database.exists():
-        return 0
-    try:
-        with closing(sqlite3.connect(database, timeout=1)) as connection:
-            return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-    except sqlite3.Error:  # not created yet, or locked by the crawl for a moment
-        return 0
-
-
-def _hashes(workdir: Path) -> dict[int, str]:
-    with open_store(f"sqlite:///{workdir / 'data' / 'mizan.sqlite'}") as store:
-        return {row["news_code"]: row["content_hash"] for row in store.iter_articles()}
-
-
 def _finished(result: CrawlResult) -> None:
     assert result.stats.get("finish_reason") == "finished", result.log[-3000:]
     assert result.returncode in (0, MONITOR_FAILED), result.log[-3000:]
@@ -145,7 +128,7 @@ def test_backfill_killed_at_three_random_moments_ends_equal_to_an_uninterrupted_
         )  # fmt: skip
         truth = {row["news_code"] for row in replica.truth_records()}
     _finished(whole)
-    expected = _hashes(tmp_path / "whole")
+    expected = stored_hashes(tmp_path / "whole")
     assert set(expected) == truth - _lost_to_broken_pages(KILL_CORPUS, PLAN, truth)
 
     killed = tmp_path / "killed"
@@ -155,7 +138,10 @@ def test_backfill_killed_at_three_random_moments_ends_equal_to_an_uninterrupted_
         for rows, delay in moments:
             crawl = start_crawl("backfill", replica.base_url, killed, *KILL_ARGS, settings=settings)
             deadline = time.monotonic() + 240
-            while _rows(killed / "data" / "mizan.sqlite") < rows and crawl.process.poll() is None:
+            while (
+                sqlite_rows(killed / "data" / "mizan.sqlite") < rows
+                and crawl.process.poll() is None
+            ):
                 assert time.monotonic() < deadline, replay
                 time.sleep(0.02)
             time.sleep(delay)
@@ -166,6 +152,6 @@ def test_backfill_killed_at_three_random_moments_ends_equal_to_an_uninterrupted_
             "backfill", replica.base_url, killed, *KILL_ARGS, settings=settings, timeout=300
         )
     _finished(resumed)
-    after = _hashes(killed)
+    after = stored_hashes(killed)
     assert len(after) == len(expected), replay
     assert after == expected, replay

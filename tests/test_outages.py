@@ -5,50 +5,23 @@ the log says what happened in a line or two, and the crawl recovers by itself wh
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 from collections import Counter
-from collections.abc import Callable
-from contextlib import closing
 from datetime import date, datetime
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from mizan_crawler.dates import TEHRAN, day_end, day_start
 from mizan_crawler.replica import Corpus, ReplicaServer
 from mizan_crawler.store import open_store
 
-from .crawling import CrawlResult, RunningCrawl, start_crawl
+from .crawling import CrawlResult, RunningCrawl, pg_rows, sqlite_rows, start_crawl, wait_for
 from .servers import ext4_disk, private_postgres, private_redis, scratch_disk
-
-
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
 
 
 def _codes(replica: ReplicaServer, count: int) -> list[int]:
     return [a.news_code for a in replica.corpus if not a.withdrawn and a.kind == "news"][:count]
-
-
-def _pg_rows(url: str) -> int:
-    try:
-        with psycopg.connect(url, connect_timeout=2) as connection:
-            return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-    except psycopg.Error:  # not created yet, or the server is restarting
-        return 0
-
-
-def _sqlite_rows(database: Path) -> int:
-    try:
-        with closing(sqlite3.connect(database, timeout=1)) as connection:
-            return connection.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-    except sqlite3.Error:
-        return 0
 
 
 def _no_traceback(result: CrawlResult) -> None:
@@ -72,14 +45,14 @@ def test_postgres_restarted_mid_crawl_loses_nothing(
             settings={"MIZAN_STORE_BATCH": "4", "DOWNLOAD_DELAY": "0.03"},
             env={"DATABASE_URL": server.url},
         )
-        _wait_for(lambda: _pg_rows(server.url) >= 20, "20 stored articles")
+        wait_for(lambda: pg_rows(server.url) >= 20, "20 stored articles")
         if down_seconds:
             server.stop("fast")
             time.sleep(down_seconds)
             server.start()
         else:
             server.restart()
-        restarted_at = _pg_rows(server.url)
+        restarted_at = pg_rows(server.url)
         result = crawl.wait()
         with open_store(server.url) as store:
             stored = store.known_codes()
@@ -128,8 +101,8 @@ def test_redis_restarted_mid_distributed_crawl_loses_nothing(
             )
             for name in ("a", "b")
         ]
-        _wait_for(lambda: _pg_rows(pg_url) >= 20, "20 stored articles")
-        stopped_at = _pg_rows(pg_url)
+        wait_for(lambda: pg_rows(pg_url) >= 20, "20 stored articles")
+        stopped_at = pg_rows(pg_url)
         running = [worker.process.poll() is None for worker in workers]
         redis_server.stop()
         time.sleep(down_seconds)
@@ -219,7 +192,7 @@ def test_full_sqlite_disk_stops_the_crawl_and_the_next_run_completes_it(
     codes = _codes(replica, 150)
     with scratch_disk(tmp_path / "disk", size="4m") as disk:
         crawl = _start_sqlite_crawl(replica, tmp_path / "full", disk.path, codes, **WRITING)
-        _wait_for(lambda: _sqlite_rows(disk.path / "mizan.sqlite") >= 30, "30 stored articles")
+        wait_for(lambda: sqlite_rows(disk.path / "mizan.sqlite") >= 30, "30 stored articles")
         filler = disk.fill()
         full = crawl.wait()
         kept = _sqlite_codes(disk.path)
@@ -249,7 +222,7 @@ def test_sqlite_disk_turned_read_only_mid_crawl_loses_nothing(
     codes = _codes(replica, 150)
     with ext4_disk(tmp_path / "disk") as disk:
         crawl = _start_sqlite_crawl(replica, tmp_path / "failing", disk.path, codes, **WRITING)
-        _wait_for(lambda: _sqlite_rows(disk.path / "mizan.sqlite") >= 30, "30 stored articles")
+        wait_for(lambda: sqlite_rows(disk.path / "mizan.sqlite") >= 30, "30 stored articles")
         disk.fail()
         failed = crawl.wait()
         disk.repair()
