@@ -60,20 +60,26 @@ def request_figures(stats: dict[str, Any], requests: Counter[str]) -> dict[str, 
     }
 
 
+def whole_replica_crawl(
+    articles: int, spider: str, *arguments: str
+) -> tuple[float, dict[str, Any], Counter[str]]:
+    """Wall seconds, final stats and the requests the replica saw, for ``spider`` crawling the
+    whole of a fresh ``articles``-article replica at full speed into a new SQLite store."""
+    with tempfile.TemporaryDirectory() as tmp, replica_process(articles) as base:
+        seconds, stats = project_crawl(base, Path(tmp), spider, *FULL_SPEED, *arguments)
+        return seconds, stats, requests_made(base)
+
+
 def backfill_run(articles: int) -> dict[str, Any]:
     corpus = Corpus(articles, seed=1)
-    with tempfile.TemporaryDirectory() as tmp, replica_process(articles) as base:
-        seconds, stats = project_crawl(
-            base,
-            Path(tmp),
-            "backfill",
-            *FULL_SPEED,
-            "-a",
-            f"from={corpus.start:%Y-%m-%d}",
-            "-a",
-            f"to={corpus.end:%Y-%m-%d}",
-        )
-        requests = requests_made(base)
+    seconds, stats, requests = whole_replica_crawl(
+        articles,
+        "backfill",
+        "-a",
+        f"from={corpus.start:%Y-%m-%d}",
+        "-a",
+        f"to={corpus.end:%Y-%m-%d}",
+    )
     return {
         "articles": articles,
         "seconds": seconds,
@@ -85,18 +91,14 @@ def backfill_run(articles: int) -> dict[str, Any]:
 def news_run(articles: int) -> dict[str, Any]:
     """`news` on an empty store, paging back over the whole replica (`since` its first day)."""
     corpus = Corpus(articles, seed=1)
-    with tempfile.TemporaryDirectory() as tmp, replica_process(articles) as base:
-        seconds, stats = project_crawl(
-            base,
-            Path(tmp),
-            "news",
-            *FULL_SPEED,
-            "-a",
-            f"since={corpus.start:%Y-%m-%d}",
-            "-s",
-            "MIZAN_NEWS_MAX_PAGES=100000",
-        )
-        requests = requests_made(base)
+    seconds, stats, requests = whole_replica_crawl(
+        articles,
+        "news",
+        "-a",
+        f"since={corpus.start:%Y-%m-%d}",
+        "-s",
+        "MIZAN_NEWS_MAX_PAGES=100000",
+    )
     return {"articles": articles, "seconds": seconds, **request_figures(stats, requests)}
 
 
