@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 PAUSE_STATUSES = frozenset({429, 503})
 # Answers that mean "not you, not now"; a run of them means the site is refusing the crawler.
 REFUSAL_STATUSES = frozenset({403, 429, 503})
+# Why requests still waiting when the crawl stops on refusals are dropped.
+NOT_SENT = "not sent: the site refuses the crawler"
 
 
 def retry_after_seconds(value: str | bytes | None, now: datetime | None = None) -> float | None:
@@ -114,16 +116,18 @@ class CrawlPause:
             self.resume_call.cancel()
         self.resume_call = call_later(seconds, engine.unpause)
 
-    def end(self) -> None:
-        """Let the engine and the downloader go on now."""
+    def hold(self) -> None:
+        """Send nothing more, for good: the crawl is stopping. The engine stays paused, so that no
+        request leaves the scheduler before the close begins, and the pause's timers are dropped."""
         engine = self.crawler.engine
+        engine.pause()
         if self.resume_call:
             self.resume_call.cancel()
-        engine.unpause()
+            self.resume_call = None
         for slot in engine.downloader.slots.values():
             if slot.latercall:
                 slot.latercall.cancel()
-                engine.downloader._latercall(slot)
+                slot.latercall = None
         self.until = 0.0
 
     def drop_queued(self, why: str) -> int:
@@ -175,6 +179,13 @@ class PoliteRetryMiddleware(RetryMiddleware):
         crawler.signals.connect(middleware.spider_idle, signal=signals.spider_idle)
         middleware.last_refusal = (0, "")
         return middleware
+
+    def process_request(self, request: Request) -> None:
+        """After the stop, a request that still reaches the downloader (one the engine handed on
+        before the close began) is dropped, not sent."""
+        if self.stopping.is_set():
+            self.crawler.stats.inc_value("mizan/refused/not_sent")
+            raise IgnoreRequest(NOT_SENT)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if (
@@ -253,12 +264,12 @@ class PoliteRetryMiddleware(RetryMiddleware):
             raise CloseSpider("site_refusing")
 
     def stop_refused(self) -> None:
-        """Say once, plainly, why the crawl stops, and close the spider."""
+        """Say once, plainly, why the crawl stops, and close the spider: nothing is sent after."""
         self.say_refused("keeps refusing the crawler")
         self.stopping.set()
-        dropped = self.pause.drop_queued("not sent: the site refuses the crawler")
+        self.pause.hold()
+        dropped = self.pause.drop_queued(NOT_SENT)
         self.crawler.stats.inc_value("mizan/refused/not_sent", dropped)
-        self.pause.end()
         deferred_from_coro(self.crawler.engine.close_spider_async(reason="site_refusing"))
 
     def say_refused(self, what: str) -> None:
