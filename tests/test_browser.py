@@ -12,7 +12,7 @@ from scrapy.settings import Settings
 from scrapy.utils.project import get_project_settings
 
 from mizan_crawler.browser import BrowserAddon, BrowserUnavailable, skip_heavy_resource
-from mizan_crawler.browser.config import HANDLER, browser_mode, browser_usable
+from mizan_crawler.browser.config import HANDLER, RENDER_TIMEOUT, browser_mode, browser_usable
 from mizan_crawler.browser.middleware import is_document_url
 from mizan_crawler.browser.page import jar_cookie, render_meta, settled
 
@@ -65,6 +65,22 @@ def test_addon_installs_the_handler_when_a_browser_exists(mode: str, fake_chromi
     assert launch["executable_path"] == fake_chromium
     assert "--disable-background-networking" in launch["args"]
     assert browser_usable(settings)
+
+
+def test_a_render_that_times_out_is_retried_and_obeys_download_timeout(fake_chromium: str) -> None:
+    settings = _settings(MIZAN_PLAYWRIGHT="auto", MIZAN_CHROMIUM=fake_chromium)
+    BrowserAddon().update_settings(settings)
+    retried = settings.getlist("RETRY_EXCEPTIONS")
+    assert RENDER_TIMEOUT in retried and "scrapy.exceptions.DownloadTimeoutError" in retried
+    assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 30_000  # the project's
+    settings = _settings(MIZAN_PLAYWRIGHT="auto", MIZAN_CHROMIUM=fake_chromium, DOWNLOAD_TIMEOUT="4")
+    BrowserAddon().update_settings(settings)
+    assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 4_000
+    settings = _settings(
+        MIZAN_CHROMIUM=fake_chromium, DOWNLOAD_TIMEOUT="4", PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT="9000"
+    )
+    BrowserAddon().update_settings(settings)
+    assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 9_000  # asked for itself
 
 
 def test_addon_keeps_plain_http_with_never(fake_chromium: str) -> None:

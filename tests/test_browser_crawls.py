@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mizan_crawler.browser.config import chromium_found
-from mizan_crawler.replica import Corpus, ReplicaServer
+from mizan_crawler.replica import Corpus, ReplicaServer, Reply
+from mizan_crawler.replica.faults import FaultPlan
 
 from .crawling import CrawlResult, run_crawl, start_crawl
 from .test_article_spider import COMPARED, _pick
@@ -181,6 +182,23 @@ def _browser_process(root: int) -> int | None:
         if is_browser and "chromium" in program:
             return pid
     return None
+
+
+def test_a_render_that_times_out_is_retried(chromium: str, tmp_path: Path) -> None:
+    """The browser gives up on a page slower than DOWNLOAD_TIMEOUT; the render is retried after a
+    back-off, as a plain request that times out would be, and the article is not lost."""
+    with ReplicaServer(Corpus(40, seed=3), faults=FaultPlan(slow_seconds=4)) as site:
+        codes = _pick(site, 2, kind="news")
+        slow = f"/fa/news/{codes[0]}"
+        site.script(slow, Reply(200, site.answer(slow, "").body, fault="slow"))
+        settings = {"MIZAN_PLAYWRIGHT": "always", "MIZAN_CHROMIUM": chromium}
+        settings |= {"DOWNLOAD_TIMEOUT": "2", "MIZAN_BACKOFF_BASE": "0.1"}
+        result = _crawl(site, tmp_path, codes, **settings)
+        assert sorted(item["news_code"] for item in result.items) == sorted(codes), result.log
+        assert len(site.requests_for(slow)) == 2
+    assert result.stats["retry/count"] == 1
+    assert "TimeoutError on" in result.log and "retrying in 0.1 s" in result.log
+    assert "mizan/failed/TimeoutError" not in result.stats
 
 
 def test_a_browser_that_dies_is_started_again(

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 AUTO, ALWAYS, NEVER = "auto", "always", "never"
 MODES = (AUTO, ALWAYS, NEVER)
 HANDLER = "mizan_crawler.browser.handler.LazyPlaywrightHandler"
+# A render that times out is retried, as a plain request that times out is.
+RENDER_TIMEOUT = "playwright._impl._errors.TimeoutError"
 # What a browser page may skip: the crawler reads the DOM, never pixels or sound.
 HEAVY_RESOURCES = frozenset({"image", "font", "media"})
 
@@ -93,3 +95,13 @@ class BrowserAddon:
             return  # auto: the browser middleware warns once, at the first page that needs it
         _merge(settings, "DOWNLOAD_HANDLERS", {"http": HANDLER, "https": HANDLER})
         _merge(settings, "PLAYWRIGHT_LAUNCH_OPTIONS", {"executable_path": path})
+        retried = settings.getlist("RETRY_EXCEPTIONS")
+        if RENDER_TIMEOUT not in retried:
+            priority = settings.getpriority("RETRY_EXCEPTIONS") or 0
+            settings.set("RETRY_EXCEPTIONS", [*retried, RENDER_TIMEOUT], priority=priority)
+        # A render may take as long as a plain request: DOWNLOAD_TIMEOUT given on the command line
+        # (or anywhere above the navigation timeout's own setting) is the render's limit too.
+        timeout_priority = settings.getpriority("DOWNLOAD_TIMEOUT") or 0
+        if timeout_priority > (settings.getpriority("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") or 0):
+            milliseconds = settings.getfloat("DOWNLOAD_TIMEOUT") * 1000
+            settings.set("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT", milliseconds, timeout_priority)

@@ -361,14 +361,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, send_body: bool) -> None:
         reply = self.replica.answer(self.path, self.headers.get("Cookie", ""))
         self.replica.requests.append(LoggedRequest(self.path, reply.status, time.monotonic()))
+        if reply.fault == "slow":  # a server slow to answer at all: not even the status line yet
+            time.sleep(self.replica.faults.slow_seconds if self.replica.faults else 0)
         self.send_response(reply.status, HTTPStatus(reply.status).phrase)
         self.send_header("Content-Type", reply.content_type)
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        if reply.fault == "slow":
-            time.sleep(self.replica.faults.slow_seconds if self.replica.faults else 0)
         if reply.fault == "truncated" and send_body:
             self.wfile.write(reply.body[: len(reply.body) // 2])
             self.close_connection = True
