@@ -73,11 +73,15 @@ def test_a_render_that_times_out_is_retried_and_obeys_download_timeout(fake_chro
     retried = settings.getlist("RETRY_EXCEPTIONS")
     assert RENDER_TIMEOUT in retried and "scrapy.exceptions.DownloadTimeoutError" in retried
     assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 30_000  # the project's
-    settings = _settings(MIZAN_PLAYWRIGHT="auto", MIZAN_CHROMIUM=fake_chromium, DOWNLOAD_TIMEOUT="4")
+    settings = _settings(
+        MIZAN_PLAYWRIGHT="auto", MIZAN_CHROMIUM=fake_chromium, DOWNLOAD_TIMEOUT="4"
+    )
     BrowserAddon().update_settings(settings)
     assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 4_000
     settings = _settings(
-        MIZAN_CHROMIUM=fake_chromium, DOWNLOAD_TIMEOUT="4", PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT="9000"
+        MIZAN_CHROMIUM=fake_chromium,
+        DOWNLOAD_TIMEOUT="4",
+        PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT="9000",
     )
     BrowserAddon().update_settings(settings)
     assert settings.getfloat("PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT") == 9_000  # asked for itself
