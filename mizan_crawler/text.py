@@ -41,13 +41,17 @@ def clean_chars(text: str) -> str:
 
 def tidy_zwnj(text: str) -> str:
     """Collapse repeated ZWNJs and drop those next to a space; every ZWNJ inside a word stays."""
+    if ZWNJ not in text:  # most lines: the two searches below would find nothing
+        return text
     text = _MULTI_ZWNJ.sub(ZWNJ, text)
     return _LOOSE_ZWNJ.sub("", text)
 
 
 def collapse_spaces(text: str) -> str:
     """One space between words, none at the ends."""
-    return _MULTI_SPACE.sub(" ", text).strip(" ")
+    if "  " in text:
+        text = _MULTI_SPACE.sub(" ", text)
+    return text.strip(" ")
 
 
 def normalize_line(text: str) -> str:

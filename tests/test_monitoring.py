@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scrapy.utils.test import get_crawler
+from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 
 from mizan_crawler.items import ARTICLE_FIELDS
 from mizan_crawler.monitoring.status import MONITOR_FAILED, OK, STOPPED, exit_status
 from mizan_crawler.monitoring.summary import summary_lines
+from mizan_crawler.monitoring.validation import SchemaValidationPipeline, compile_schema
 from mizan_crawler.replica import ReplicaServer
 from mizan_crawler.schema import ARTICLE_SCHEMA
 
@@ -42,6 +47,57 @@ def test_schema_accepts_a_good_record_and_names_bad_fields() -> None:
     assert _errors({**good, "kind": "podcast"})
     assert _errors({**good, "published_at": "1403-03-12 08:00"})
     assert _errors({**good, "extra": 1})
+
+
+_COMPILED = compile_schema(ARTICLE_SCHEMA)
+
+
+def _compiled_accepts(data: dict[str, object]) -> bool:
+    try:
+        _COMPILED(data)
+    except Exception:  # fastjsonschema's JsonSchemaValueException
+        return False
+    return True
+
+
+# Values a field may be given: right and wrong types, and strings near each field's pattern.
+_VALUES = st.one_of(
+    st.none(),
+    st.integers(min_value=-5, max_value=10**8),
+    st.booleans(),
+    st.text(max_size=12),
+    st.sampled_from(["news", "podcast", "fa", "mizanonline.ir", "a" * 64, "A" * 64, "",
+                     "2024-06-01T08:00:00+03:30", "2024-06-01T08:00:00Z", "1403-03-12 08:00",
+                     "https://www.mizanonline.ir/fa/news/1", "http://x/fa/news/1/a b"]),
+    st.lists(st.one_of(st.text(max_size=5), st.integers()), max_size=3),
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(changes=st.dictionaries(st.sampled_from([*ARTICLE_FIELDS, "extra"]), _VALUES, max_size=4))
+def test_the_compiled_schema_agrees_with_jsonschema(changes: dict[str, object]) -> None:
+    data = {**record(4776124, content_hash="a" * 64), **changes}
+    assert _compiled_accepts(data) == (_errors(data) == []), data
+
+
+def _validation_stats(pipeline_class: type) -> dict[str, object]:
+    crawler = get_crawler(settings_dict={"SPIDERMON_ENABLED": True, "SPIDERMON_VALIDATION_SCHEMAS": ["mizan_crawler.schema.ARTICLE_SCHEMA"]})  # fmt: skip
+    crawler.stats.open_spider()
+    pipeline = pipeline_class.from_crawler(crawler)
+    good = record(4776124, content_hash="a" * 64)
+    assert pipeline.process_item(dict(good)) == good
+    pipeline.process_item({**good, "kind": "podcast", "news_code": "x"})
+    pipeline.process_item({**good, "title": None, "extra": 1})
+    return crawler.stats.get_stats()
+
+
+def test_the_validation_pipeline_counts_errors_as_spidermon_does() -> None:
+    ours = _validation_stats(SchemaValidationPipeline)
+    assert ours == _validation_stats(ItemValidationPipeline)
+    assert ours["spidermon/validation/items"] == 3
+    assert ours["spidermon/validation/items/errors"] == 2
+    assert ours["spidermon/validation/fields/errors"] == 4
+    assert [key for key in ours if key.endswith("/kind")], ours
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from parsel import Selector
 
 from mizan_crawler.dates import DateParseError, parse_day, parse_iso, parse_jalali
 from mizan_crawler.pages.article import NotAnArticle, parse_article
+from mizan_crawler.pages.text_blocks import has_text, paragraphs
 from mizan_crawler.text import (
     ZWNJ,
     clean_chars,
@@ -121,3 +122,17 @@ def test_article_parser_never_crashes_on_arbitrary_markup(markup: str) -> None:
             base_url="https://www.mizanonline.ir",
             crawled_at="t",
         )
+
+
+# Markup around a body: text, blocks, skipped blocks (scripts, ads), comments and whitespace.
+_body_parts = st.sampled_from(
+    ["", " ", "\n", "متن", "<p>", "</p>", "<p>خبر</p>", "<br>", "<script>var a;</script>",
+     "<div class='ads'>تبلیغ</div>", "<!-- یادداشت -->", "<figure><img src='a.jpg'></figure>",
+     "<span> </span>", "<div>", "</div>"]
+)  # fmt: skip
+
+
+@given(st.lists(_body_parts, max_size=12))
+def test_has_text_says_whether_paragraphs_finds_any(parts: list[str]) -> None:
+    body = Selector(text=f"<div class='body'>{''.join(parts)}</div>").css(".body")[0].root
+    assert has_text(body) == bool(paragraphs(body))

@@ -92,7 +92,8 @@ def _select(root: Element, query: str) -> list[Any]:
     return _compiled(query)(root)
 
 
-def _first(root: Element, queries: tuple[str, ...]) -> Element | None:
+def first_match(root: Element, queries: tuple[str, ...]) -> Element | None:
+    """The first element the first matching query finds, else ``None``."""
     for query in queries:
         found = _select(root, query)
         if found:
@@ -146,14 +147,14 @@ def content_hash(title: str, lead: str | None, body: str) -> str:
 def _check_not_error_page(root: Element, status: int) -> None:
     if status == 404:
         raise NotAnArticle("http_404")
-    if _first(root, ERROR_MARKERS) is not None:
+    if first_match(root, ERROR_MARKERS) is not None:
         raise NotAnArticle("cms_error_page")
     title = " ".join(_select(root, "title::text"))
     if any(text in title for text in ERROR_TEXTS):
         raise NotAnArticle("cms_error_page")
 
 
-def _body(root: Element) -> Element | None:
+def body_element(root: Element) -> Element | None:
     """The article's body element; a ``.body`` inside a comment never counts."""
     for query in BODY:
         for found in _select(root, query):
@@ -163,9 +164,9 @@ def _body(root: Element) -> Element | None:
 
 
 def _kind(root: Element) -> str:
-    if _first(root, VIDEO_MARKERS) is not None:
+    if first_match(root, VIDEO_MARKERS) is not None:
         return "video"
-    if _first(root, PHOTO_MARKERS) is not None:
+    if first_match(root, PHOTO_MARKERS) is not None:
         return "photo"
     return "news"
 
@@ -203,7 +204,7 @@ def _images(root: Element, body: Element | None, page_url: str) -> list[str]:
 
 
 def _printed_date(root: Element) -> str | None:
-    return normalize_line(" ".join(_texts(_first(root, DATE)))) or None
+    return normalize_line(" ".join(_texts(first_match(root, DATE)))) or None
 
 
 def _publication(
@@ -237,12 +238,12 @@ def parse_article(
     root = sel.root
     _check_not_error_page(root, status)
     loader = ArticleLoader()
-    loader.add_value("title", _texts(_first(root, TITLE)))
-    loader.add_value("uptitle", _texts(_first(root, UPTITLE)))
-    loader.add_value("lead", _texts(_first(root, LEAD)))
-    body = _body(root)
+    loader.add_value("title", _texts(first_match(root, TITLE)))
+    loader.add_value("uptitle", _texts(first_match(root, UPTITLE)))
+    loader.add_value("lead", _texts(first_match(root, LEAD)))
+    body = body_element(root)
     loader.add_value("body", paragraphs(body) if body is not None else [])
-    loader.add_value("news_code", _texts(_first(root, NEWS_CODE)))
+    loader.add_value("news_code", _texts(first_match(root, NEWS_CODE)))
     url_code = news_code_from_url(url)
     loader.add_value("news_code", str(url_code) if url_code else None)
     loader.add_value("tags", _all_texts(root, TAGS))

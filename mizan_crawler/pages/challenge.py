@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from parsel import Selector
 
-from .article import BODY, ERROR_MARKERS, TITLE, news_code_from_url
-from .text_blocks import paragraphs
+from .article import ERROR_MARKERS, TITLE, body_element, first_match, news_code_from_url
+from .text_blocks import has_text
 
 CHALLENGE = "challenge"
 SCRIPT_BODY = "script_body"
@@ -31,8 +32,7 @@ BUILDS_DOM = re.compile(
     r"innerHTML|outerHTML|insertAdjacentHTML|document\s*\.\s*write|appendChild|replaceChildren"
     r"|textContent\s*=|createElement|\.render\s*\(|hydrate|\.mount\s*\(",
 )
-HEADLINES = ", ".join(query for query in TITLE if not query.startswith("meta"))
-IN_COMMENT = "ancestor::*[contains(@class, 'comment')]"
+HEADLINES = (", ".join(query for query in TITLE if not query.startswith("meta")),)
 
 
 def is_challenge(html: str) -> bool:
@@ -45,34 +45,30 @@ def is_challenge(html: str) -> bool:
     return "document.cookie" in lowered and NAVIGATES.search(html) is not None
 
 
-def _article_body(sel: Selector) -> Selector | None:
-    """The article's body element as the parser finds it (never one inside a comment)."""
-    for query in BODY:
-        for found in sel.css(query):
-            if not found.xpath(IN_COMMENT):
-                return found
-    return None
+_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
+_LOADED_SCRIPT = etree.XPath("boolean(//script[@src])")
 
 
-def _builds_dom(sel: Selector) -> bool:
+def _builds_dom(root: etree._Element) -> bool:
     """Whether an inline script writes markup into the page, or the page loads an app bundle."""
-    inline = sel.xpath("//script[not(@src)]/text()").getall()
-    return any(BUILDS_DOM.search(text) for text in inline) or bool(sel.xpath("//script[@src]"))
+    return any(BUILDS_DOM.search(text) for text in _INLINE_SCRIPTS(root)) or _LOADED_SCRIPT(root)
 
 
 def is_script_shell(sel: Selector, url: str) -> bool:
     """An article URL whose page has no article text, only scripts that would build it.
 
     That is an empty body element with such a script, or a page with neither headline nor body
-    (an app shell). A photo page (headline, no body) and a CMS error page are not shells.
+    (an app shell). A photo page (headline, no body) and a CMS error page are not shells. It runs
+    on every plain response, so it asks the parser's own compiled queries, and stops at the first
+    text of a body.
     """
-    if news_code_from_url(url) is None or sel.css(ERROR_MARKERS[0]):
+    root = sel.root
+    if news_code_from_url(url) is None or first_match(root, ERROR_MARKERS) is not None:
         return False
-    body = _article_body(sel)
+    body = body_element(root)
     if body is not None:
-        empty = not paragraphs(body.root)
-        return empty and _builds_dom(sel)
-    return not sel.css(HEADLINES) and _builds_dom(sel)
+        return not has_text(body) and _builds_dom(root)
+    return first_match(root, HEADLINES) is None and _builds_dom(root)
 
 
 def browser_reason(

@@ -99,3 +99,17 @@ def paragraphs(root: etree._Element) -> list[str]:
                 buffer.append(element.tail)
     flush()
     return found
+
+
+def has_text(root: etree._Element) -> bool:
+    """Whether :func:`paragraphs` would find anything under ``root``; stops at the first text."""
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, element in walker:
+        if event == "start":
+            if element is not root and _is_skipped(element):
+                walker.skip_subtree()
+            elif element.text:
+                return True
+        elif element is not root and element.tail:
+            return True
+    return False
