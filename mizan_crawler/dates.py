@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -128,9 +128,23 @@ def parse_iso(raw: str) -> PublicationDate:
     return PublicationDate(moment=moment.astimezone(TEHRAN), raw=raw)
 
 
+def _instants(moment: datetime) -> set[datetime]:
+    """The moments an Iran wall-clock time may name, in UTC: one, or two in the hour that DST's
+    end repeated (and for a time in the hour its start skipped, the offsets before and after)."""
+    return {moment.astimezone(UTC), moment.replace(fold=1 - moment.fold).astimezone(UTC)}
+
+
 def agree(first: PublicationDate, second: PublicationDate) -> bool:
-    """Whether two parsed dates name the same moment (to the minute the site prints)."""
-    return abs(first.moment - second.moment) < AGREEMENT_TOLERANCE
+    """Whether two parsed dates can name the same moment (to the minute the site prints).
+
+    Compared as instants: Python subtracts two times of one zone on the wall clock, which is an
+    hour off across a DST change. A printed time that is ambiguous agrees with either reading.
+    """
+    return any(
+        abs(one - other) < AGREEMENT_TOLERANCE
+        for one in _instants(first.moment)
+        for other in _instants(second.moment)
+    )
 
 
 _DAY = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")

@@ -91,3 +91,18 @@ def test_agree() -> None:
     assert agree(printed, parse_iso("2024-06-01T08:00:00+03:30"))
     assert agree(printed, parse_iso("2024-06-01T08:00:45+03:30"))
     assert not agree(printed, parse_iso("2024-06-01T10:00:00+03:30"))
+
+
+def test_agree_compares_instants_across_dst_changes() -> None:
+    # DST began at midnight ending 1 Farvardin 1400 (2021-03-21 20:30 UTC): 00:00-01:00 was skipped.
+    # The meta time is canonical (01:23+04:30); a page printing 00:23 names the same instant.
+    meta = parse_iso("2021-03-22T00:23:00+03:30")
+    assert meta.iso == "2021-03-22T01:23:00+04:30"
+    assert agree(parse_jalali("۲ فروردین ۱۴۰۰ - ۰۱:۲۳"), meta)
+    assert agree(parse_jalali("۲ فروردین ۱۴۰۰ - ۰۰:۲۳"), meta)
+    assert not agree(parse_jalali("۲ فروردین ۱۴۰۰ - ۰۲:۲۳"), meta)
+    # DST ended at midnight ending 30 Shahrivar 1400: 23:00-24:00 of that day happened twice.
+    printed = parse_jalali("۳۰ شهریور ۱۴۰۰ - ۲۳:۳۰")
+    assert agree(printed, parse_iso("2021-09-21T23:30:00+04:30"))  # the first 23:30
+    assert agree(printed, parse_iso("2021-09-21T23:30:00+03:30"))  # the second, an hour later
+    assert not agree(printed, parse_iso("2021-09-21T22:30:00+04:30"))

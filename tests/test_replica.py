@@ -7,7 +7,7 @@ import re
 import tracemalloc
 import xml.etree.ElementTree as ET
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from itertools import pairwise
 from urllib.error import HTTPError
@@ -61,6 +61,19 @@ def test_corpus_has_both_themes_all_kinds_and_every_date_form() -> None:
     assert {a.kind for a in corpus} == {"news", "photo", "video"}
     assert {a.date_form for a in corpus} == set(range(6))
     assert {len(str(a.news_code)) for a in corpus} == {6, 7}
+
+
+def test_publication_times_are_real_iran_times_across_dst_changes() -> None:
+    """Iran kept DST until 2022: no article is published at a wall time its spring change skipped,
+    and the page prints the time its meta tag gives."""
+    corpus = Corpus(5000, seed=1)  # 2020 to 2026: the last DST changes included
+    assert corpus.start.year <= 2021
+    for article in corpus:
+        moment = article.published
+        assert moment.isoformat() == moment.astimezone(UTC).astimezone(TEHRAN).isoformat()
+    article = corpus.by_code(4700004)  # published 20:53 UTC, just after DST began on 2021-03-21
+    assert article.published.isoformat() == "2021-03-22T01:23:00+04:30"
+    assert "۰۱:۲۳" in article_page(article).translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "۰۱۲۳۴۵۶۷۸۹"))
 
 
 def test_hundred_thousand_articles_without_holding_pages() -> None:
