@@ -21,7 +21,7 @@ AUTO, ALWAYS, NEVER = "auto", "always", "never"
 MODES = (AUTO, ALWAYS, NEVER)
 HANDLER = "mizan_crawler.browser.handler.LazyPlaywrightHandler"
 # A render that times out is retried, as a plain request that times out is.
-RENDER_TIMEOUT = "playwright._impl._errors.TimeoutError"
+RENDER_TIMEOUT = "playwright.async_api.TimeoutError"
 # What a browser page may skip: the crawler reads the DOM, never pixels or sound.
 HEAVY_RESOURCES = frozenset({"image", "font", "media"})
 
