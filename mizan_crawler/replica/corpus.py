@@ -159,10 +159,9 @@ class Corpus:
         """Publication moment of the article at ``index`` (whole minutes, Iran time)."""
         jitter = self._rng(index, "time").random() * 0.8
         moment = self.start + self.step * (index + jitter)
-        moment = moment.astimezone(TEHRAN).replace(second=0, microsecond=0)
         # Through UTC: a wall time in the hour DST's start skipped (which the arithmetic above can
         # give) becomes the real time of the same instant, as the site would print it.
-        return moment.astimezone(UTC).astimezone(TEHRAN)
+        return moment.replace(second=0, microsecond=0).astimezone(UTC).astimezone(TEHRAN)
 
     def edited_at(self, index: int) -> datetime | None:
         """When the article at ``index`` is edited (whole minutes, Iran time), or ``None``."""
