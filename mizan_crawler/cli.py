@@ -21,6 +21,7 @@ from typing import NoReturn
 import redis
 from scrapy.cmdline import execute
 
+from . import ledger
 from .datasets import FORMATS, export, format_summary, store_summary
 from .dates import DateParseError, day_end, day_start, parse_day
 from .distributed.keys import redis_problem
@@ -119,6 +120,8 @@ def stats_command(argv: list[str]) -> None:
     with _open(args.database_url) as store:
         summary, revisions = store_summary(store)
         sys.stdout.write(format_summary(summary, revisions, store.url.redacted) + "\n")
+        coverage = "\n".join(ledger.describe(store.coverage()))
+        sys.stdout.write(f"\ncoverage ledger:\n{coverage}\n")
 
 
 def _open(database_url: str) -> Store:

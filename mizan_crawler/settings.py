@@ -91,11 +91,18 @@ FEED_EXPORTERS = {
 
 # One fetch per news code: every URL form of an article has the same request fingerprint.
 REQUEST_FINGERPRINTER_CLASS = "mizan_crawler.fingerprints.NewsCodeFingerprinter"
+# The one place a request is deduplicated (Scrapy's filter only knows this run): articles the
+# store holds and short links it has seen resolved are not fetched (mizan_crawler/request_filter.py).
+DUPEFILTER_CLASS = "mizan_crawler.request_filter.ArticleRequestFilter"
+# What the store knows of the site (codes, short links, the coverage ledger), read once per crawl.
+EXTENSIONS["mizan_crawler.knowledge.SiteKnowledge"] = 100
 
 # Discovery: how far the `news` spider pages back.
 MIZAN_NEWS_MARGIN_HOURS = 6.0  # re-read this far behind the newest stored article (late listings)
 MIZAN_NEWS_HORIZON_HOURS = 48.0  # on an empty store, this far behind the newest article listed
-MIZAN_NEWS_MAX_PAGES = 300  # never page further back than this in one run
+MIZAN_NEWS_MAX_PAGES = 300  # listing pages one run reads beyond what earlier runs had read
+# A date later than now by more than this is a typo of the site: never a stopping point or a mark.
+MIZAN_FUTURE_TOLERANCE_MINUTES = 120.0
 # Backfill: the Jalali (or Gregorian) month in a sitemap-archive urlset's URL, when it has one.
 MIZAN_SITEMAP_MONTH_PATTERN = r"[?&]y=(?P<year>\d{4})&m=(?P<month>\d{1,2})"
 

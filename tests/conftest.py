@@ -49,7 +49,9 @@ def pg_server_url() -> Iterator[str]:
 def pg_url(pg_server_url: str) -> str:
     """The session's PostgreSQL database, emptied for this test."""
     with psycopg.connect(pg_server_url, autocommit=True) as connection:
-        connection.execute("DROP TABLE IF EXISTS articles, article_revisions, mizan_schema")
+        connection.execute(
+            "DROP TABLE IF EXISTS articles, article_revisions, coverage, short_links, mizan_schema"
+        )
     return pg_server_url
 
 

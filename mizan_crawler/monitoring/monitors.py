@@ -85,6 +85,37 @@ class ExpectedItemsMonitor(Monitor, SpiderMonitorMixin):
             )
 
 
+SOURCE_PREFIX = "mizan/discovery/source/"
+
+
+@monitors.name("Discovery")
+class DiscoveryMonitor(Monitor, SpiderMonitorMixin):
+    """The run's discovery sources found articles, in the markup we know."""
+
+    @monitors.name("sources found articles")
+    def test_sources_found_articles(self) -> None:
+        found = {
+            key.removeprefix(SOURCE_PREFIX).removesuffix("/found"): value
+            for key, value in self.stats.items()
+            if key.startswith(SOURCE_PREFIX) and key.endswith("/found")
+        }
+        if found and not any(found.values()):
+            problems = "; ".join(
+                f"{name}: {self.stats.get(f'{SOURCE_PREFIX}{name}/failed', 'nothing found')}"
+                for name in sorted(found)
+            )
+            self.fail(f"no discovery source found an article ({problems})")
+
+    @monitors.name("listing markup")
+    def test_listing_markup(self) -> None:
+        pages = self.stats.get("mizan/discovery/listing_fallback", 0)
+        if pages:
+            self.fail(
+                f"{pages} listing pages matched no card selector and were read by their article "
+                "links alone: the site's listing markup changed (update LISTING_LINKS)"
+            )
+
+
 class ReportFailures(Action):
     """One log line per failed check, and the stats mark the ``crawl`` command exits on."""
 
@@ -130,6 +161,7 @@ class CloseMonitorSuite(MonitorSuite):
         ItemValidationMonitor,
         FieldCoverageMonitor,
         ExpectedItemsMonitor,
+        DiscoveryMonitor,
     ]
     monitors_failed_actions: ClassVar[list[type[Action]]] = [ReportFailures]
 

@@ -33,7 +33,7 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         for key, value in stats.items()
         if key.startswith(("mizan/failed/", "mizan/problem/")) or key == "log_count/ERROR"
     }
-    return [
+    lines = [
         f"Crawl summary ({stats.get('finish_reason', '?')}, {seconds:.0f} s): "
         f"{stats.get('item_scraped_count', 0)} articles; store: {stored} (updated = revised)",
         f"  dropped: {_by_prefix(stats, 'mizan/dropped/')}; not articles: {_by_prefix(stats, 'mizan/skipped/')}",
@@ -41,6 +41,12 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         f"  pages fetched {pages} ({rate:.0f}/min), retries {stats.get('retry/count', 0)}, "
         f"monitors failed: {stats.get('mizan/monitors/failed_checks') or 'none'}",
     ]
+    if "mizan/ledger/unread" in stats or "mizan/ledger/read" in stats:
+        lines.append(
+            f"  timeline read this run: {stats.get('mizan/ledger/read', 'nothing')}; "
+            f"not yet read: {stats.get('mizan/ledger/unread', 'unknown')}"
+        )
+    return lines
 
 
 class CrawlSummary:

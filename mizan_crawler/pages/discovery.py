@@ -157,6 +157,19 @@ def parse_listing(sel: Selector, page_url: str) -> list[Entry]:
     return entries
 
 
+def article_links(sel: Selector, page_url: str) -> list[Entry]:
+    """Every link to an article on a page, once each, in page order: what a listing page whose
+    cards match no known selector (a redesign) still offers. No dates: none can be trusted."""
+    entries, seen = [], set()
+    for href in sel.css("a::attr(href)").getall():
+        url = urljoin(page_url, href.strip())
+        code = news_code_from_url(url)
+        if code is not None and code not in seen:
+            seen.add(code)
+            entries.append(Entry(url, code))
+    return entries
+
+
 def listing_pages(sel: Selector) -> tuple[int, int] | None:
     """(this page, last page) from the pager «صفحه ۱ از ۲۰», or ``None`` without a pager."""
     text = to_ascii_digits(" ".join(sel.css("#pager ::text, .pager ::text").getall()))

@@ -14,7 +14,15 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from ..items import Article
-from ..store import Store, StoreConfigError, StoreUnavailable, open_store, parse_database_url
+from ..knowledge import SiteKnowledge
+from ..store import (
+    CoverageMark,
+    Store,
+    StoreConfigError,
+    StoreUnavailable,
+    open_store,
+    parse_database_url,
+)
 from ..store.spool import Spool
 
 logger = logging.getLogger(__name__)
@@ -34,6 +42,11 @@ class StorePipeline:
     A batch the store refuses because it is unreachable or unwritable goes to the spool file and
     is written, before anything newer, as soon as the store answers again (in this run or the
     next). Stats: ``mizan/store/new|updated|unchanged|older|rejected|spooled|replayed|reconnects``.
+
+    What the run learnt of the site (coverage marks, resolved short links; see ``SiteKnowledge``)
+    is written in the same transaction as the batch after the articles it vouches for, never on
+    its own before them. While the store is away it is held in memory only: lost with the run,
+    it costs the next run a second reading, never a hole.
     """
 
     def __init__(self, crawler: Crawler, database_url: str, spool_dir: Path) -> None:
@@ -55,6 +68,7 @@ class StorePipeline:
         self.outage = False  # batches are going to the spool
         self.reconnecting = False  # the last write lost its connection
         self.stopping = False
+        self.knowledge = SiteKnowledge.of(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -91,6 +105,12 @@ class StorePipeline:
 
     def close_spider(self) -> None:
         self.flush()
+        if self.knowledge.has_pending():
+            logger.warning(
+                "What this run read could not be recorded in the coverage ledger (store %s "
+                "unavailable): the next run reads it again",
+                self.url.redacted,
+            )
         if self.spool.path.exists() and not self.buffer:
             self._last_replay()
         if self.buffer:
@@ -117,21 +137,24 @@ class StorePipeline:
         """Write the buffered items (after any spooled ones), or spool them."""
         batch, self.buffer = self.buffer, []
         self.last_flush = time.monotonic()
-        if not batch:
+        if not batch and not self.knowledge.has_pending():
             return
+        marks, links = self.knowledge.take_pending()
         error = None
         for _ in range(WRITE_ATTEMPTS):  # a dropped connection is often back at once
             try:
                 self._connected().write([])  # fail fast before touching the spool
                 self._replay()
-                self._write(batch)
+                self._write(batch, marks, links)
                 break
             except StoreUnavailable as outage:
                 error = outage
                 self._reconnecting(outage)
         else:
             assert error is not None
-            self._to_spool(batch, error)
+            self.knowledge.give_back(marks, links)
+            if batch:
+                self._to_spool(batch, error)
             return
         self.reconnecting = False
         if self.outage:
@@ -167,15 +190,23 @@ class StorePipeline:
             self.store = open_store(self.database_url)
         return self.store
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
-        """Write a batch; if the database refuses its content, write the rest one by one."""
+    def _write(
+        self,
+        batch: list[dict[str, Any]],
+        marks: list[CoverageMark] | None = None,
+        links: dict[str, int] | None = None,
+    ) -> None:
+        """Write a batch (with what it vouches for); if the database refuses its content, write
+        the rest one by one, and then the marks."""
         try:
-            self._count(self._connected().write(batch))
+            self._count(self._connected().write(batch, marks or (), links))
         except StoreUnavailable:
             raise
         except Exception:  # a value the database refuses: find it, keep the others
             for record in batch:
                 self._write_single(record)
+            if marks or links:
+                self._connected().write([], marks or (), links)
 
     def _write_single(self, record: dict[str, Any]) -> None:
         try:

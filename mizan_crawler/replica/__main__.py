@@ -43,6 +43,25 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help="break the article template, for monitor tests: date, body or date,body",
     )
+    parser.add_argument(
+        "--short-links", action="store_true", help="feed and listings link by short link (/00AbCd)"
+    )
+    parser.add_argument(
+        "--fail",
+        default="",
+        help="discovery pages answering 500: feed, news_sitemap, listing, sitemap_index "
+        "(comma-separated)",
+    )
+    parser.add_argument(
+        "--redesign-listing",
+        action="store_true",
+        help="listing cards in a markup no card selector knows",
+    )
+    parser.add_argument(
+        "--future-dated",
+        default="",
+        help="news codes printed with a date a year ahead (comma-separated)",
+    )
     return parser
 
 
@@ -60,6 +79,10 @@ def main(argv: list[str] | None = None) -> None:
         challenge_share=args.challenge_share,
         script_body_share=args.script_body_share,
         broken=tuple(part for part in args.broken.split(",") if part),
+        short_links=args.short_links,
+        failing=tuple(part for part in args.fail.split(",") if part),
+        listing_redesign=args.redesign_listing,
+        future_dated=frozenset(int(code) for code in args.future_dated.split(",") if code),
     )
     logger.info("Replica of %d articles at %s (seed %d)", args.articles, server.base_url, args.seed)
     try:

@@ -16,7 +16,7 @@ from itertools import islice
 from typing import TYPE_CHECKING
 
 from . import feeds, jalali, render
-from .corpus import EDIT_WINDOW, Corpus, ReplicaArticle, lastmod
+from .corpus import EDIT_WINDOW, ReplicaArticle, lastmod
 from .replies import Reply, html, not_found, plain, xml
 from .words import SERVICES
 
@@ -48,8 +48,9 @@ def _newest_first(span: range) -> range:
     return span[::-1]
 
 
-def _articles(corpus: Corpus, indices: Iterable[int]) -> list[ReplicaArticle]:
-    return [corpus.article(index) for index in indices]
+def _articles(server: ReplicaServer, indices: Iterable[int]) -> list[ReplicaArticle]:
+    """The articles at ``indices`` as listings print them."""
+    return [server.shown(server.corpus.article(index)) for index in indices]
 
 
 def _live(server: ReplicaServer, span: range) -> Iterator[ReplicaArticle]:
@@ -65,8 +66,16 @@ def _listing(
     if not 1 <= page <= pages:
         return not_found()
     start = (page - 1) * LISTING_PAGE_SIZE
-    chosen = _articles(server.corpus, islice(indices, start, start + LISTING_PAGE_SIZE))
-    return html(200, render.listing_page(chosen, page, pages, heading))
+    chosen = _articles(server, islice(indices, start, start + LISTING_PAGE_SIZE))
+    page_html = render.listing_page(
+        chosen,
+        page,
+        pages,
+        heading,
+        short_links=server.short_links,
+        redesigned=server.listing_redesign,
+    )
+    return html(200, page_html)
 
 
 def allnews(server: ReplicaServer, match: re.Match[str], query: Query) -> Reply:
@@ -107,15 +116,17 @@ def archive(server: ReplicaServer, match: re.Match[str], query: Query) -> Reply:
     page = max(1, int_param(query, "p", 1))
     span = archive_span(server, query)
     indices = server.catalog.live(_newest_first(span))
-    chosen = _articles(server.corpus, islice(indices, (page - 1) * size, page * size))
+    chosen = _articles(server, islice(indices, (page - 1) * size, page * size))
     pages = max(1, math.ceil(server.catalog.live_count(span) / size))
     return html(200, render.listing_page(chosen, page, pages, "آرشیو اخبار"))
 
 
 def rss(server: ReplicaServer, match: re.Match[str], query: Query) -> Reply:
     """``/fa/rss/allnews``: the newest 30 published articles."""
-    newest = _live(server, _newest_first(range(server.published_count)))
-    text = feeds.rss(islice(newest, RSS_SIZE), server.base_url, server.now)
+    newest = map(server.shown, _live(server, _newest_first(range(server.published_count))))
+    text = feeds.rss(
+        islice(newest, RSS_SIZE), server.base_url, server.now, short_links=server.short_links
+    )
     return xml(text, RSS_TYPE)
 
 

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 from .corpus import ReplicaArticle
 from .jalali import Month
 from .render import SITE_NAME
+from .shortlinks import short_link
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
@@ -43,19 +44,23 @@ def rss_link(article: ReplicaArticle) -> str:
     return forms[article.noise_seed % len(forms)]
 
 
-def _rss_item(article: ReplicaArticle, base_url: str) -> str:
+def _rss_item(article: ReplicaArticle, base_url: str, short_links: bool) -> str:
+    link = short_link(article.news_code) if short_links else rss_link(article)
+    guid = link if short_links else f"/fa/news/{article.news_code}"
     return (
         f"<item><title>{escape(article.title)}</title>"
-        f"<link>{escape(base_url + rss_link(article))}</link>"
-        f'<guid isPermaLink="true">{base_url}/fa/news/{article.news_code}</guid>'
+        f"<link>{escape(base_url + link)}</link>"
+        f'<guid isPermaLink="true">{base_url}{guid}</guid>'
         f"<pubDate>{format_datetime(article.published)}</pubDate>"
         f"<description>{escape(article.lead or '')}</description></item>"
     )
 
 
-def rss(articles: Iterable[ReplicaArticle], base_url: str, built: datetime) -> str:
-    """An RSS 2.0 channel of ``articles`` in the order given."""
-    items = "".join(_rss_item(article, base_url) for article in articles)
+def rss(
+    articles: Iterable[ReplicaArticle], base_url: str, built: datetime, short_links: bool = False
+) -> str:
+    """An RSS 2.0 channel of ``articles`` in the order given (linking by short link if asked)."""
+    items = "".join(_rss_item(article, base_url, short_links) for article in articles)
     return (
         f'{XML_DECLARATION}<rss version="2.0"><channel><title>{SITE_NAME}</title>'
         f"<link>{base_url}/fa/allnews</link><description>آخرین اخبار {SITE_NAME}</description>"

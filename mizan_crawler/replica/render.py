@@ -15,6 +15,7 @@ from urllib.parse import quote
 import jdatetime
 
 from .corpus import ReplicaArticle
+from .shortlinks import short_link
 from .words import MONTHS, WEEKDAYS
 
 FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -241,17 +242,31 @@ def error_page() -> str:
 
 
 def listing_page(
-    articles: list[ReplicaArticle], page: int, pages: int, heading: str = "آخرین اخبار"
+    articles: list[ReplicaArticle],
+    page: int,
+    pages: int,
+    heading: str = "آخرین اخبار",
+    *,
+    short_links: bool = False,
+    redesigned: bool = False,
 ) -> str:
-    """A page of a listing (``/fa/allnews``, a service, the archive): articles, newest first."""
+    """A page of a listing (``/fa/allnews``, a service, the archive): articles, newest first;
+    linking by short link, or in a redesigned markup no card selector knows, when asked."""
     items = []
     for article in articles:
         local = jdatetime.datetime.fromgregorian(datetime=article.published.replace(tzinfo=None))
         stamp = (
             f"{local.hour:02d}:{local.minute:02d} - {local.year}/{local.month:02d}/{local.day:02d}"
         )
+        href = short_link(article.news_code) if short_links else article.path
+        if redesigned:
+            items.append(
+                f'<article class="news-card"><a class="news-card__link" href="{href}">'
+                f"{escape(article.title)}</a><time>{stamp}</time></article>"
+            )
+            continue
         items.append(
-            f'<div class="linear_news"><h3 class="Htags"><a class="title5" href="{article.path}" '
+            f'<div class="linear_news"><h3 class="Htags"><a class="title5" href="{href}" '
             f'title="{stamp}">{escape(article.title)}</a></h3></div>'
         )
     pager = f'<div id="pager">صفحه {page} از {pages}</div>'.translate(FA_DIGITS)

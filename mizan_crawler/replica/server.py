@@ -10,6 +10,7 @@ test makes news appear between two crawls.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import threading
@@ -17,7 +18,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -77,8 +78,19 @@ class ReplicaServer:
         script_body_share: float = 0.0,
         broken: tuple[str, ...] = (),
         faults: FaultPlan | None = None,
+        future_dated: frozenset[int] = frozenset(),
+        short_links: bool = False,
+        failing: tuple[str, ...] = (),
+        listing_redesign: bool = False,
     ) -> None:
         self.corpus = corpus
+        # Irregularities of real sites, each off by default (see ``shown`` and ``answer``):
+        # articles printed with a date a year ahead (a typo in the CMS), feed and listings linking
+        # by short link, discovery pages answering 500, listing cards in other class names.
+        self.future_dated = future_dated
+        self.short_links = short_links
+        self.failing = failing
+        self.listing_redesign = listing_redesign
         # Template parts renamed on every article page (see breakage.py), for monitor tests.
         self.broken = broken
         self.faults = faults
@@ -160,6 +172,13 @@ class ReplicaServer:
             return None
         return self.corpus.article(index)
 
+    def shown(self, article: ReplicaArticle) -> ReplicaArticle:
+        """``article`` as its pages and listings print it: a year ahead when its date is one of
+        the ``future_dated`` typos (the truth keeps the real date)."""
+        if article.news_code not in self.future_dated:
+            return article
+        return dataclasses.replace(article, published=article.published + FUTURE_TYPO)
+
     # Test hooks ---------------------------------------------------------------------------
 
     def script(self, path: str, *replies: Reply) -> None:
@@ -217,6 +236,8 @@ class ReplicaServer:
             return challenged
         parts = urlsplit(target)
         path, query = unquote(parts.path), parse_qs(parts.query)
+        if any(FAILABLE[name].fullmatch(path) for name in self.failing):
+            return html(500, "<html>Internal Server Error</html>")
         for pattern, route in ROUTES:
             match = pattern.fullmatch(path)
             if match:
@@ -246,7 +267,7 @@ class ReplicaServer:
             if faulty is not None:
                 return faulty
         script_body = self.gate.script_body(found.news_code)
-        page = render.article_page(found, script_body=script_body)
+        page = render.article_page(self.shown(found), script_body=script_body)
         broken = self.broken
         if self.faults is not None and self.faults.is_broken(self.corpus.seed, found.news_code):
             broken = ("date", "body")
@@ -317,6 +338,16 @@ def _moment_param(query: Query, name: str) -> datetime | None:
     values = query.get(name)
     return parse_moment(values[0]) if values else None
 
+
+# A printed date a year ahead: the typo ``future_dated`` articles carry.
+FUTURE_TYPO = timedelta(days=365)
+# Discovery pages ``failing`` can name.
+FAILABLE = {
+    "feed": re.compile(r"/fa/rss/allnews/?"),
+    "news_sitemap": re.compile(r"/fa-sitemap-news/?"),
+    "listing": re.compile(r"/fa/allnews/?"),
+    "sitemap_index": re.compile(r"/fa-sitemap-newsarchive/?"),
+}
 
 ARTICLE_PATHS = [
     re.compile(r"/fa/(?:amp/)?news/(?P<code>\d{1,9})(?:/[^/]*)?/?"),

@@ -35,6 +35,7 @@ class ArticleSpider(MizanSpider):
 
     def __init__(self, urls: str | None = None, url_file: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
+        self.refresh = True  # pages asked for by name are fetched even when the store has them
         self.start_urls_given = read_url_args(urls, url_file)
         if not self.start_urls_given:
             raise UsageError("give article URLs with -a urls=URL[,URL...] or -a url_file=PATH")

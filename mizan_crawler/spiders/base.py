@@ -3,7 +3,6 @@ canonical request per article, and how article pages become items."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -16,13 +15,17 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from ..items import Article
+from ..knowledge import SiteKnowledge
 from ..pages.article import NotAnArticle, canonical_url, news_code_from_url, parse_article
+from ..request_filter import short_link_path
 from ..store import Store, open_store
 
 # The live site's domains: the older one serves the same articles; both are one site.
 SITE_DOMAINS = ("mizanonline.ir", "mizanonline.com")
-# Short links such as /00AbCd redirect to an article (seen on sister sites).
-SHORT_LINK = re.compile(r"/00[0-9A-Za-z]{2,12}")
+
+
+# Answers that say the article is not there (withdrawn, or a code never given): rightly absent.
+GONE_STATUSES = frozenset({404, 410})
 
 
 def allowed_domains_for(base_url: str) -> list[str]:
@@ -45,8 +48,9 @@ def truthy(value: str | None) -> bool:
 
 
 class MizanSpider(scrapy.Spider):
-    """Base class: reads ``MIZAN_BASE_URL``, knows which news codes the store holds, builds one
-    canonical request per article and parses articles, counting what is not one."""
+    """Base class: reads ``MIZAN_BASE_URL``, plans with what the store knows of the site
+    (``SiteKnowledge``), builds one canonical request per article and parses articles, counting
+    what is not one. Whether a request is sent is decided by the request filter alone."""
 
     base_url: str
     refresh: bool = False
@@ -58,8 +62,6 @@ class MizanSpider(scrapy.Spider):
     def __init__(self, *args: Any, refresh: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.refresh = truthy(refresh)
-        self.known: set[int] = set()
-        self.requested: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> MizanSpider:
@@ -67,9 +69,18 @@ class MizanSpider(scrapy.Spider):
         spider.arguments = {name: str(value) for name, value in kwargs.items()}
         spider.base_url = crawler.settings.get("MIZAN_BASE_URL").rstrip("/")
         spider.allowed_domains = allowed_domains_for(spider.base_url)
+        spider.knowledge = SiteKnowledge.of(crawler)
         return spider
 
     # The store's view -----------------------------------------------------------------------
+
+    knowledge: SiteKnowledge
+
+    @property
+    def known(self) -> set[int]:
+        """The stored news codes that need no fetching (none with ``refresh=1``)."""
+        self.knowledge.load(self.refresh)
+        return set() if self.knowledge.refresh else self.knowledge.known
 
     def open_store(self) -> Store | None:
         """A connection to the crawl's store, or ``None`` when ``DATABASE_URL`` is empty."""
@@ -77,34 +88,29 @@ class MizanSpider(scrapy.Spider):
         return open_store(database_url) if database_url else None
 
     def load_known(self, store: Store | None) -> None:
-        """Remember the stored news codes, which are not fetched again unless ``refresh=1``."""
-        if store is None or self.refresh:
-            return
-        self.known = store.known_codes()
-        self.crawler.stats.set_value("mizan/discovery/stored_at_start", len(self.known))
+        """Make sure the store's view is loaded (the knowledge extension loads it when the spider
+        opens; a crawl built without it loads it here)."""
+        self.knowledge.load(self.refresh)
 
     # Requests ---------------------------------------------------------------------------------
 
     def article_request(self, url: str, **kwargs: Any) -> scrapy.Request | None:
         """The one canonical request for the article ``url`` points at, or ``None`` when it is
-        offsite, not an article link, or already stored (counted in ``mizan/discovery/*``)."""
+        offsite, not an article link, or stored already (planning needs no request the request
+        filter would drop; the filter decides for every request, this one included)."""
         stats = self.crawler.stats
         if not is_on_site(url, self.allowed_domains):
             stats.inc_value("mizan/discovery/offsite")
             return None
         code = news_code_from_url(url)
         if code is None:
-            if SHORT_LINK.fullmatch(urlsplit(url).path):
+            if short_link_path(url):
                 stats.inc_value("mizan/discovery/short_links")
                 return self._request(url, **kwargs)
             return None
-        if code in self.known:
+        if self.knowledge.is_known(code):
             stats.inc_value("mizan/discovery/already_stored")
             return None
-        if code in self.requested:  # the same article linked again: one request is enough
-            return None
-        self.requested.add(code)
-        stats.inc_value("mizan/discovery/requested")
         return self._request(canonical_url(self.base_url, code, None), **kwargs)
 
     def _request(self, url: str, **kwargs: Any) -> scrapy.Request:
@@ -141,6 +147,10 @@ class MizanSpider(scrapy.Spider):
         else:
             self.logger.warning("No article at %s (%s)", url, reason)
 
+    def settle(self, meta: dict[str, Any], ok: bool) -> None:
+        """A request ended without an item: its article is rightly absent (``ok``) or could not
+        be fetched. Spiders that track what they asked for (``news``) listen here."""
+
     def on_error(self, failure: Failure) -> None:
         """Errback: HTTP errors and network failures are counted by reason, never silent."""
         request = failure.request  # type: ignore[attr-defined]
@@ -152,7 +162,9 @@ class MizanSpider(scrapy.Spider):
                 response.url,
                 expected=expected and response.status == 404,
             )
+            self.settle(request.meta, ok=response.status in GONE_STATUSES)
             return
         reason = failure.type.__name__ if failure.type else "error"
         self.crawler.stats.inc_value(f"mizan/failed/{reason}")
         self.logger.error("Failed %s: %s", request.url, failure.getErrorMessage())
+        self.settle(request.meta, ok=False)

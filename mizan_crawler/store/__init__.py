@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Filters, Store, StoreUnavailable
+from .base import CoverageMark, Filters, Store, StoreUnavailable
 from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 from .urls import DEFAULT_DATABASE_URL, StoreConfigError, parse_database_url, redact
@@ -18,6 +18,7 @@ def open_store(database_url: str) -> Store:
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "CoverageMark",
     "Filters",
     "Store",
     "StoreConfigError",

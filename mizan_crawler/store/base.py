@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -17,7 +17,7 @@ from typing import Any
 from .records import RECORD_COLUMNS, to_row
 from .urls import StoreURL
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 LOOKUP_CHUNK = 500  # news codes per IN (...) query
 _FIELDS = RECORD_COLUMNS[1:]  # all but news_code
 _COLUMNS = ", ".join(RECORD_COLUMNS)
@@ -47,6 +47,44 @@ UPDATE_ARTICLE = (
     + ", published_epoch = :published_epoch, last_seen_at = :now WHERE news_code = :news_code"
 )
 TOUCH_ARTICLE = "UPDATE articles SET last_seen_at = :now WHERE news_code = :news_code"
+# A run's mark only ever widens: a later write of the same run and source extends the span.
+UPSERT_COVERAGE = (
+    "INSERT INTO coverage (run_id, source, first_value, last_value, recorded_at) "
+    "VALUES (:run_id, :source, :first_value, :last_value, :now) "
+    "ON CONFLICT (run_id, source) DO UPDATE SET "
+    "first_value = CASE WHEN excluded.first_value < coverage.first_value "
+    "THEN excluded.first_value ELSE coverage.first_value END, "
+    "last_value = CASE WHEN excluded.last_value > coverage.last_value "
+    "THEN excluded.last_value ELSE coverage.last_value END, "
+    "recorded_at = excluded.recorded_at"
+)
+UPSERT_SHORT_LINK = (
+    "INSERT INTO short_links (path, news_code, seen_at) VALUES (:path, :news_code, :now) "
+    "ON CONFLICT (path) DO UPDATE SET news_code = excluded.news_code, seen_at = excluded.seen_at"
+)
+
+
+@dataclass(frozen=True)
+class CoverageMark:
+    """One entry of the coverage ledger: what one run read of one source, as a closed span.
+
+    ``source`` is ``news`` (a stretch of the site's timeline the listing walk read, epoch
+    seconds), ``news_goal`` (how far back scheduled runs must have read, epoch seconds, in
+    ``first``), ``backfill`` (a range of publication instants a backfill completed, epoch
+    seconds) or ``codes`` (a news-code range a backfill completed).
+    """
+
+    run_id: str
+    source: str
+    first: int
+    last: int
+    recorded_at: str | None = None
+
+    def widened(self, other: CoverageMark) -> CoverageMark:
+        """This span and ``other`` (same run and source) as one."""
+        return CoverageMark(
+            self.run_id, self.source, min(self.first, other.first), max(self.last, other.last)
+        )
 
 
 @dataclass(frozen=True)
@@ -193,11 +231,18 @@ class Store(ABC):
 
     # Writing ---------------------------------------------------------------------------------
 
-    def write(self, records: Sequence[dict[str, Any]]) -> Counter[str]:
+    def write(
+        self,
+        records: Sequence[dict[str, Any]],
+        coverage: Iterable[CoverageMark] = (),
+        short_links: Mapping[str, int] | None = None,
+    ) -> Counter[str]:
         """Upsert ``records`` in one transaction; count them as new, updated, unchanged, older.
 
         ``older``: a record crawled before the stored version that differs from it (for example
         a spooled item written late); it is kept as a revision and does not replace the row.
+        ``coverage`` marks and resolved ``short_links`` (path: news code) are written in the same
+        transaction, so the ledger never vouches for articles the store does not hold.
         """
         outcome: Counter[str] = Counter()
         now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -206,6 +251,11 @@ class Store(ABC):
             self._begin_write(cursor)
             for record in records:
                 outcome[self._write_one(cursor, self._to_db({**to_row(record), "now": now}))] += 1
+            for mark in coverage:
+                self._execute(cursor, UPSERT_COVERAGE, _coverage_params(mark, now))
+            for path, code in (short_links or {}).items():
+                params = {"path": path, "news_code": code, "now": now}
+                self._execute(cursor, UPSERT_SHORT_LINK, params)
             self.connection.commit()
         except Exception as error:
             self._rollback_quietly()
@@ -245,6 +295,29 @@ class Store(ABC):
         self.connection.commit()
         return codes
 
+    def coverage(self) -> list[CoverageMark]:
+        """The whole coverage ledger, oldest record first."""
+        statement = (
+            "SELECT run_id, source, first_value, last_value, recorded_at FROM coverage "
+            "ORDER BY recorded_at, run_id, source"
+        )
+        marks = [
+            CoverageMark(
+                str(row["run_id"]),
+                str(row["source"]),
+                int(row["first_value"]),
+                int(row["last_value"]),
+                str(self._from_db({"recorded_at": row["recorded_at"]})["recorded_at"]),
+            )
+            for row in self._stream(statement, {})
+        ]
+        return marks
+
+    def short_links(self) -> dict[str, int]:
+        """Every short link seen resolved: its path and the news code it leads to."""
+        rows = self._stream("SELECT path, news_code FROM short_links", {})
+        return {str(row["path"]): int(row["news_code"]) for row in rows}
+
     def published_epochs(self, codes: Iterable[int]) -> dict[int, int | None]:
         """Publication instants (epoch seconds) of the given stored news codes."""
         wanted = sorted(set(codes))
@@ -260,6 +333,18 @@ class Store(ABC):
             found.update({int(code): epoch for code, epoch in cursor.fetchall()})
         self.connection.commit()
         return found
+
+    def newest_epoch(self, until_epoch: int | None = None) -> int | None:
+        """The latest stored publication instant, ignoring any after ``until_epoch`` (a date
+        from the future is a typo of the site, not a point to count from)."""
+        statement = "SELECT MAX(published_epoch) FROM articles"
+        params: dict[str, Any] = {}
+        if until_epoch is not None:
+            statement += " WHERE published_epoch <= :until_epoch"
+            params["until_epoch"] = until_epoch
+        value = self._execute(self.connection.cursor(), statement, params).fetchone()[0]
+        self.connection.commit()
+        return None if value is None else int(value)
 
     def newest_published_at(self) -> str | None:
         """The latest stored publication time (ISO 8601, Iran offset), or ``None`` when empty."""
@@ -299,6 +384,16 @@ class Store(ABC):
         )
         for row in self._stream(statement, {"news_code": news_code}):
             yield self._from_db(row)
+
+
+def _coverage_params(mark: CoverageMark, now: str) -> dict[str, Any]:
+    return {
+        "run_id": mark.run_id,
+        "source": mark.source,
+        "first_value": mark.first,
+        "last_value": mark.last,
+        "now": now,
+    }
 
 
 def _instant(value: str | datetime) -> datetime:

@@ -48,7 +48,20 @@ MIGRATIONS = {
     news_code BIGINT NOT NULL,{_RECORD_DDL},
     revised_at TIMESTAMPTZ NOT NULL)""",
         "CREATE INDEX article_revisions_code ON article_revisions (news_code)",
-    ]
+    ],
+    2: [
+        """CREATE TABLE coverage (
+    run_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    first_value BIGINT NOT NULL,
+    last_value BIGINT NOT NULL,
+    recorded_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (run_id, source))""",
+        """CREATE TABLE short_links (
+    path TEXT PRIMARY KEY,
+    news_code BIGINT NOT NULL,
+    seen_at TIMESTAMPTZ NOT NULL)""",
+    ],
 }
 # Any number fits: an arbitrary constant naming "this project's schema migration" lock.
 MIGRATION_LOCK = 0x6D697A616E
@@ -93,7 +106,7 @@ class PostgresStore(Store):
         record = dict(row)
         if "published_at" in record:
             record["published_at"] = _iso(record["published_at"], TEHRAN)
-        for name in ("crawled_at", "first_seen_at", "last_seen_at", "revised_at"):
+        for name in ("crawled_at", "first_seen_at", "last_seen_at", "revised_at", "recorded_at"):
             if name in record:
                 record[name] = _iso(record[name], UTC)
         return record

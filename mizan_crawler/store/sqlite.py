@@ -46,7 +46,20 @@ MIGRATIONS = {
     news_code INTEGER NOT NULL,{_RECORD_DDL},
     revised_at TEXT NOT NULL)""",
         "CREATE INDEX article_revisions_code ON article_revisions (news_code)",
-    ]
+    ],
+    2: [
+        """CREATE TABLE coverage (
+    run_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    first_value INTEGER NOT NULL,
+    last_value INTEGER NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, source))""",
+        """CREATE TABLE short_links (
+    path TEXT PRIMARY KEY,
+    news_code INTEGER NOT NULL,
+    seen_at TEXT NOT NULL)""",
+    ],
 }
 STREAM_CHUNK = 500
 

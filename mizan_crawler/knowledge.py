@@ -1,0 +1,147 @@
+"""What the store knows of the site, in one component: the news codes it holds, the short links
+it has seen resolved, and the coverage ledger; and what this run learns of them, handed to the
+store pipeline to be written in the same transactions as the articles.
+
+It is an extension: built once per crawl, loaded from the store when the spider opens (after the
+store pipeline has replayed its spool), so spiders never open the store themselves. Spiders plan
+with it (``is_known``, ``ledger``); the request filter (``request_filter.py``) consults it for
+every request; the store pipeline writes what it learnt (``take_pending``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from .store import CoverageMark, Store, StoreConfigError, StoreUnavailable, open_store
+
+logger = logging.getLogger(__name__)
+_INSTANCES: WeakKeyDictionary[Crawler, SiteKnowledge] = WeakKeyDictionary()
+
+
+class SiteKnowledge:
+    """``EXTENSIONS`` entry; ``SiteKnowledge.of(crawler)`` from any other component."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.run_id = uuid.uuid4().hex
+        self.known: set[int] = set()
+        self.short_links: dict[str, int] = {}
+        self.ledger: list[CoverageMark] = []
+        self.epochs: dict[int, int | None] = {}
+        self.newest_trusted: int | None = None  # the newest stored instant not in the future
+        self.refresh = False
+        self.loaded = False
+        self.pending_marks: dict[str, CoverageMark] = {}
+        self.pending_links: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> SiteKnowledge:
+        """The crawl's one instance (made on first use)."""
+        if crawler not in _INSTANCES:
+            _INSTANCES[crawler] = cls(crawler)
+        return _INSTANCES[crawler]
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SiteKnowledge:
+        knowledge = cls.of(crawler)
+        crawler.signals.connect(knowledge.spider_opened, signal=signals.spider_opened)
+        return knowledge
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.load(refresh=bool(getattr(spider, "refresh", False)))
+
+    # Loading -------------------------------------------------------------------------------
+
+    def load(self, refresh: bool = False) -> None:
+        """Read the store's view once; a crawl without a store (or whose store is down, which
+        stops it) knows nothing."""
+        if self.loaded:
+            return
+        self.loaded = True
+        self.refresh = refresh
+        database_url = self.crawler.settings.get("DATABASE_URL")
+        if not database_url:
+            return
+        try:
+            store = open_store(database_url)
+        except (StoreConfigError, StoreUnavailable) as error:
+            logger.warning("The store's view of the site is not available: %s", error)
+            return
+        try:
+            self._read(store)
+        finally:
+            store.close()
+
+    def _read(self, store: Store) -> None:
+        self.known = store.known_codes()
+        self.short_links = store.short_links()
+        self.ledger = store.coverage()
+        self.newest_trusted = store.newest_epoch(until_epoch=self.future_limit())
+        self.crawler.stats.set_value("mizan/discovery/stored_at_start", len(self.known))
+
+    def published_epochs(self, codes: Iterable[int]) -> dict[int, int | None]:
+        """Publication instants of stored codes (asked of the store, then remembered)."""
+        wanted = [code for code in codes if code in self.known and code not in self.epochs]
+        database_url = self.crawler.settings.get("DATABASE_URL")
+        if wanted and database_url:
+            with open_store(database_url) as store:
+                self.epochs.update(store.published_epochs(wanted))
+        return {code: self.epochs.get(code) for code in codes if code in self.known}
+
+    # Questions -----------------------------------------------------------------------------
+
+    def future_limit(self) -> int:
+        """The latest publication instant (epoch seconds) believable now: later ones are typos of
+        the site, never stopping points or ledger marks (``MIZAN_FUTURE_TOLERANCE_MINUTES``)."""
+        minutes = self.crawler.settings.getfloat("MIZAN_FUTURE_TOLERANCE_MINUTES", 120.0)
+        return int(time.time() + minutes * 60)
+
+    def is_known(self, code: int) -> bool:
+        """Whether the article need not be fetched: stored, and no ``refresh`` asked for."""
+        return not self.refresh and code in self.known
+
+    def code_of_short_link(self, path: str) -> int | None:
+        """The news code a short link led to when last followed."""
+        return self.short_links.get(path)
+
+    # What this run learns ------------------------------------------------------------------
+
+    def remember_short_link(self, path: str, code: int) -> None:
+        if self.short_links.get(path) != code:
+            self.short_links[path] = code
+            self.pending_links[path] = code
+
+    def cover(self, source: str, first: int, last: int) -> None:
+        """Record that this run read ``[first, last]`` of ``source`` (see ``CoverageMark``)."""
+        mark = CoverageMark(self.run_id, source, first, last)
+        held = self.pending_marks.get(source)
+        self.pending_marks[source] = mark if held is None else held.widened(mark)
+        self.ledger.append(mark)
+
+    def has_pending(self) -> bool:
+        return bool(self.pending_marks or self.pending_links)
+
+    def take_pending(self) -> tuple[list[CoverageMark], dict[str, int]]:
+        """What to write with the next batch; ``give_back`` it if that write fails."""
+        marks, links = list(self.pending_marks.values()), dict(self.pending_links)
+        self.pending_marks, self.pending_links = {}, {}
+        return marks, links
+
+    def give_back(self, marks: list[CoverageMark], links: dict[str, int]) -> None:
+        """A write that failed: keep its marks and links for the next one (merged with newer)."""
+        for mark in marks:
+            held = self.pending_marks.get(mark.source)
+            self.pending_marks[mark.source] = mark if held is None else held.widened(mark)
+        self.pending_links = {**links, **self.pending_links}
+
+    def summary(self) -> dict[str, Any]:
+        """This run's unwritten marks, for the crawl summary."""
+        return {source: (m.first, m.last) for source, m in self.pending_marks.items()}
