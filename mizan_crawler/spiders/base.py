@@ -69,6 +69,11 @@ class MizanSpider(scrapy.Spider):
         spider.allowed_domains = allowed_domains_for(spider.base_url)
         return spider
 
+    @classmethod
+    def check_arguments(cls, arguments: dict[str, str]) -> None:
+        """Refuse spider arguments no crawl can start with by raising ``UsageError``; the crawl
+        command calls this before anything starts. Every argument is fine here."""
+
     # The store's view -----------------------------------------------------------------------
 
     def open_store(self) -> Store | None:
