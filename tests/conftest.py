@@ -1,5 +1,5 @@
 """Shared fixtures: a replica site on a free loopback port, stores on SQLite and PostgreSQL, and
-Redis for distributed crawls."""
+Redis for distributed crawls; at the end of the run, the programs some tests skipped for."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ import pytest
 import redis
 
 from mizan_crawler.replica import Corpus, ReplicaServer
+
+from .programs import pytest_terminal_summary  # noqa: F401 - the hook, registered here
 
 PG_ADMIN_URL = os.environ.get("MIZAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -2,8 +2,9 @@
 may restart (the shared servers other tests use are never restarted), and a small tmpfs it may
 make read-only or fill.
 
-They need the servers' programs (Debian's postgresql and redis-server packages) and, for the disk,
-root. Without them the test is skipped on a developer's machine; in CI it fails instead.
+They need the servers' programs (Debian's postgresql and redis-server packages) and, for the disks,
+mount, mkfs.ext4 (e2fsprogs) and root. Without them the test is skipped on a developer's machine
+(a missing program is named at the end of the run, see ``programs``); in CI it fails instead.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ import pytest
 import redis
 
 from .crawling import wait_for
+from .programs import require_program
 
 
 def _missing(what: str) -> NoReturn:
+    """A missing privilege or kernel feature (a missing program goes through ``require_program``)."""
     if os.environ.get("CI"):
         pytest.fail(f"{what} is required in CI")
-    pytest.skip(f"{what} is not installed")
+    pytest.skip(f"{what} is not available")
 
 
 def _free_port() -> int:
@@ -84,10 +87,12 @@ class PrivatePostgres:
 
 @contextmanager
 def private_postgres() -> Iterator[PrivatePostgres]:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    initdb = Path(found[-1]) if found else Path(shutil.which("initdb") or "/nonexistent")
-    if not initdb.exists():
-        _missing("PostgreSQL's server programs (initdb, pg_ctl)")
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))  # Debian keeps them off PATH
+    initdb = Path(
+        require_program(
+            "initdb", "PostgreSQL outage tests", "postgresql", found[-1] if found else None
+        )
+    )
     root = Path(tempfile.mkdtemp(prefix="mizan-pg-"))  # not under pytest's root-only tmp_path
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
@@ -142,11 +147,7 @@ class PrivateRedis:
 
 @contextmanager
 def private_redis() -> Iterator[PrivateRedis]:
-    program = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if os.path.exists("/usr/bin/redis-server") else None
-    )
-    if program is None:
-        _missing("redis-server")
+    program = require_program("redis-server", "Redis outage tests", "redis-server")
     root = Path(tempfile.mkdtemp(prefix="mizan-redis-"))
     server = PrivateRedis(program, root)
     try:
@@ -186,6 +187,7 @@ class ScratchDisk:
 @contextmanager
 def scratch_disk(path: Path, size: str = "16m") -> Iterator[ScratchDisk]:
     """Mounting needs root (or CAP_SYS_ADMIN): skipped without, except in CI."""
+    require_program("mount", "disk tests", "mount")
     path.mkdir(parents=True, exist_ok=True)
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={size}", "mizan-test", str(path)],
@@ -242,6 +244,8 @@ def _command(*command: str) -> str:
 @contextmanager
 def ext4_disk(path: Path, megabytes: int = 64) -> Iterator[Ext4Disk]:
     """Needs root, loop devices and mkfs.ext4: skipped without, except in CI."""
+    require_program("mkfs.ext4", "ext4 disk tests", "e2fsprogs")
+    require_program("losetup", "ext4 disk tests", "mount")
     path.mkdir(parents=True, exist_ok=True)
     image = path.parent / f"{path.name}.img"
     with image.open("wb") as sparse:

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from mizan_crawler.browser.config import chromium_found
 from mizan_crawler.replica import Corpus, ReplicaServer, Reply
 from mizan_crawler.replica.faults import FaultPlan
 
 from .crawling import CrawlResult, run_crawl, start_crawl
+from .programs import require_program
 from .test_article_spider import COMPARED, _pick
 
 CHROMIUM = os.environ.get("MIZAN_CHROMIUM", "/usr/bin/chromium")
@@ -24,11 +24,7 @@ CHROMIUM = os.environ.get("MIZAN_CHROMIUM", "/usr/bin/chromium")
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """The system's Chromium; its absence fails the run in CI, where .ci/run installs it."""
-    if chromium_found(CHROMIUM):
-        return CHROMIUM
-    if os.environ.get("CI"):
-        pytest.fail(f"Chromium is required in CI at {CHROMIUM}: apt-get install chromium")
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    return require_program("chromium", "browser tests", "chromium", at=CHROMIUM)
 
 
 @pytest.fixture(scope="module")

@@ -21,18 +21,15 @@ from mizan_crawler.replica import ReplicaServer
 from mizan_crawler.scheduler import healthy, write_heartbeat
 from mizan_crawler.store import open_store
 
+from .programs import require_program
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def compose_config(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """``docker-compose config`` of the committed file with the committed ``.env.example``."""
-    if shutil.which("docker-compose") is None:
-        if os.environ.get("CI"):
-            pytest.fail(
-                "docker-compose (Debian's package) is required in CI to validate the compose file"
-            )
-        pytest.skip("docker-compose is not installed")
+    require_program("docker-compose", "compose tests", "docker-compose")
     folder = tmp_path_factory.mktemp("compose")
     shutil.copy(ROOT / "docker-compose.yml", folder / "docker-compose.yml")
     shutil.copy(ROOT / ".env.example", folder / ".env")
@@ -67,8 +64,7 @@ def test_compose_pins_images_and_wires_the_store(compose_config: dict) -> None:
 
 
 def test_compose_needs_a_password_from_the_environment(tmp_path: Path) -> None:
-    if shutil.which("docker-compose") is None and not os.environ.get("CI"):
-        pytest.skip("docker-compose is not installed")
+    require_program("docker-compose", "compose tests", "docker-compose")
     shutil.copy(ROOT / "docker-compose.yml", tmp_path / "docker-compose.yml")
     (tmp_path / ".env").write_text("POSTGRES_USER=mizan\n")
     done = subprocess.run(

@@ -3,6 +3,8 @@
 Scrapy's own ``crawl`` exits 0 whenever the crawler started. Scheduled crawls need to know more:
 this one exits 3 when a monitor failed and 2 when the crawl stopped for another reason than
 finishing (``store_unavailable``, ``site_refusing`` ...), so cron, systemd or a scheduler notices.
+Spider arguments the spider refuses (its ``check_arguments``) are a usage error, exit status 2,
+before the crawl starts.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ class Command(ScrapyCrawlCommand):
             return
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
+        check_arguments = getattr(crawler.spidercls, "check_arguments", None)
+        if check_arguments is not None:
+            check_arguments(opts.spargs)
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed:

@@ -72,6 +72,11 @@ class MizanSpider(scrapy.Spider):
         spider.knowledge = SiteKnowledge.of(crawler)
         return spider
 
+    @classmethod
+    def check_arguments(cls, arguments: dict[str, str]) -> None:
+        """Refuse spider arguments no crawl can start with by raising ``UsageError``; the crawl
+        command calls this before anything starts. Every argument is fine here."""
+
     # The store's view -----------------------------------------------------------------------
 
     knowledge: SiteKnowledge
