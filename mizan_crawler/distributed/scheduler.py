@@ -31,6 +31,8 @@ from scrapy_redis import picklecompat
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.queue import PriorityQueue
 
+from ..knowledge import SiteKnowledge
+from ..request_filter import rejects
 from .coordinator import Coordinator, Taken
 from .worker import DistributedCrawl
 
@@ -149,7 +151,9 @@ class SharedScheduler(BaseScheduler):
 
     def enqueue_request(self, request: Request) -> bool:
         if self.crawl.failed or not is_shared(request, self.spider):
-            return self.local.enqueue_request(request)
+            return self.local.enqueue_request(request)  # the project's request filter decides
+        if not request.dont_filter and rejects(SiteKnowledge.of(self.crawler), self.stats, request):
+            return False  # stored already: the same question the request filter asks
         fingerprint = None if request.dont_filter else self.dupefilter.request_fingerprint(request)
         try:
             queued = self.queue.push(request, fingerprint)
