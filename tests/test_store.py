@@ -172,3 +172,78 @@ def test_unreachable_postgres_is_a_clear_error_without_password() -> None:
         open_store("postgresql://user:s3cret@127.0.0.1:1/db")
     assert "s3cret" not in str(caught.value)
     assert "127.0.0.1" in str(caught.value)
+
+
+LATER = "2026-02-01T00:00:00+00:00"
+ONE_FIELD_EDITS = {
+    "tags": {"tags": ["قطر", "غزه", "آتش\u200cبس"]},
+    "uptitle": {"uptitle": "روتیتر تازه"},
+    "service": {"service": "اجتماعی"},
+    "printed time": {
+        "published_at": "2024-06-01T20:00:00+03:30",
+        "published_at_jalali": "1403-03-12 20:00",
+        "published_at_raw": "۱۲ خرداد ۱۴۰۳ - ۲۰:۰۰",
+    },
+}
+
+
+@pytest.mark.parametrize("edit", sorted(ONE_FIELD_EDITS))
+def test_a_change_to_any_one_field_is_an_edit(database_url: str, edit: str) -> None:
+    original = record(9)
+    changed = record(9, crawled_at=LATER, **ONE_FIELD_EDITS[edit])
+    assert changed["content_hash"] == original["content_hash"]  # the text fingerprint is blind
+    with open_store(database_url) as store:
+        store.write([original])
+        assert store.write([changed]) == {"updated": 1}
+        assert store.write([{**changed, "crawled_at": "2026-03-01T00:00:00+00:00"}]) == {
+            "unchanged": 1
+        }
+        row = next(store.iter_articles())
+        revisions = list(store.iter_revisions(9))
+    for name, value in ONE_FIELD_EDITS[edit].items():
+        assert row[name] == value
+        assert [revision[name] for revision in revisions] == [original[name]]
+    assert len(revisions) == 1
+
+
+def test_the_same_versions_written_twice_keep_no_duplicate_revision(database_url: str) -> None:
+    """A spool replayed again after a kill, or a batch retried after a commit whose outcome was
+    unknown, writes records the store already took."""
+    versions = [
+        record(11, crawled_at=f"2026-0{month}-01T00:00:00+00:00", title=f"نسخه {month}")
+        for month in (1, 2, 3)
+    ]
+    with open_store(database_url) as store:
+        for version in versions:
+            store.write([version])
+        for version in versions:  # the replay, again
+            assert store.write([version]) == {"unchanged": 1}
+        store.write([versions[0]])  # an older version already kept: not kept twice
+        revisions = list(store.iter_revisions(11))
+        assert store.count_revisions() == 2
+    assert [revision["title"] for revision in revisions] == ["نسخه 1", "نسخه 2"]
+
+
+def test_revisions_come_oldest_crawl_first(database_url: str) -> None:
+    newest = record(12, title="سوم", crawled_at="2026-03-01T00:00:00+00:00")
+    late_old = record(12, title="اول", crawled_at="2026-01-01T00:00:00+00:00")
+    middle = record(12, title="دوم", crawled_at="2026-02-01T00:00:00+00:00")
+    with open_store(database_url) as store:
+        store.write([newest])
+        assert store.write([middle]) == {"older": 1}
+        assert store.write([late_old]) == {"older": 1}  # kept after "middle", crawled before it
+        titles = [revision["title"] for revision in store.iter_revisions(12)]
+    assert titles == ["اول", "دوم"]
+
+
+def test_a_version_that_returns_is_not_archived_twice(database_url: str) -> None:
+    first = record(13, title="الف")
+    second = record(13, title="ب", crawled_at="2026-02-01T00:00:00+00:00")
+    back = record(13, title="الف", crawled_at="2026-03-01T00:00:00+00:00")
+    again = record(13, title="ب", crawled_at="2026-04-01T00:00:00+00:00")
+    with open_store(database_url) as store:
+        for version in (first, second, back, again):
+            assert store.write([version]) in ({"new": 1}, {"updated": 1})
+        titles = sorted(revision["title"] for revision in store.iter_revisions(13))
+        assert next(store.iter_articles())["title"] == "ب"
+    assert titles == ["الف", "ب"]  # each version once, whatever the order it came back in

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from .records import RECORD_COLUMNS, to_row
+from .records import RECORD_COLUMNS, record_hash, to_row
 from .urls import StoreURL
 
 SCHEMA_VERSION = 2
@@ -28,23 +28,27 @@ def _names(columns: Sequence[str]) -> str:
 
 
 INSERT_ARTICLE = (
-    f"INSERT INTO articles ({_COLUMNS}, published_epoch, first_seen_at, last_seen_at) "
-    f"VALUES ({_names(RECORD_COLUMNS)}, :published_epoch, :now, :now) "
+    f"INSERT INTO articles ({_COLUMNS}, record_hash, published_epoch, first_seen_at, last_seen_at) "
+    f"VALUES ({_names(RECORD_COLUMNS)}, :record_hash, :published_epoch, :now, :now) "
     "ON CONFLICT (news_code) DO NOTHING RETURNING news_code"
 )
-SELECT_STATE = "SELECT content_hash, crawled_at FROM articles WHERE news_code = :news_code"
+SELECT_STORED = f"SELECT {_COLUMNS}, record_hash FROM articles WHERE news_code = :news_code"
+REVISION_KEPT = (
+    "SELECT 1 FROM article_revisions WHERE news_code = :news_code AND record_hash = :record_hash"
+)
 ARCHIVE_CURRENT = (
-    f"INSERT INTO article_revisions ({_COLUMNS}, revised_at) "
-    f"SELECT {_COLUMNS}, :now FROM articles WHERE news_code = :news_code"
+    f"INSERT INTO article_revisions ({_COLUMNS}, record_hash, revised_at) "
+    f"SELECT {_COLUMNS}, :stored_hash, :now FROM articles WHERE news_code = :news_code"
 )
 ARCHIVE_GIVEN = (
-    f"INSERT INTO article_revisions ({_COLUMNS}, revised_at) "
-    f"VALUES ({_names(RECORD_COLUMNS)}, :now)"
+    f"INSERT INTO article_revisions ({_COLUMNS}, record_hash, revised_at) "
+    f"VALUES ({_names(RECORD_COLUMNS)}, :record_hash, :now)"
 )
 UPDATE_ARTICLE = (
     "UPDATE articles SET "
     + ", ".join(f"{name} = :{name}" for name in _FIELDS)
-    + ", published_epoch = :published_epoch, last_seen_at = :now WHERE news_code = :news_code"
+    + ", record_hash = :record_hash, published_epoch = :published_epoch, last_seen_at = :now "
+    "WHERE news_code = :news_code"
 )
 TOUCH_ARTICLE = "UPDATE articles SET last_seen_at = :now WHERE news_code = :news_code"
 # A run's mark only ever widens: a later write of the same run and source extends the span.
@@ -249,7 +253,9 @@ class Store(ABC):
         cursor = self.connection.cursor()
         try:
             self._begin_write(cursor)
-            for record in records:
+            # In news-code order: two writers locking overlapping rows take them in one order,
+            # so they wait for each other instead of deadlocking.
+            for record in sorted(records, key=lambda record: record.get("news_code") or 0):
                 outcome[self._write_one(cursor, self._to_db({**to_row(record), "now": now}))] += 1
             for mark in coverage:
                 self._execute(cursor, UPSERT_COVERAGE, _coverage_params(mark, now))
@@ -265,20 +271,30 @@ class Store(ABC):
         return outcome
 
     def _write_one(self, cursor: Any, row: dict[str, Any]) -> str:
+        """Whole-record change detection: any field but ``crawled_at`` that differs makes the
+        stored version a revision; a version already kept is never kept twice (a spool replayed
+        again, a batch retried after a commit whose outcome was unknown)."""
         if self._execute(cursor, INSERT_ARTICLE, row).fetchone() is not None:
             return "new"
-        stored_hash, stored_crawled = self._execute(
-            cursor, f"{SELECT_STATE} {self.lock_suffix}", row
-        ).fetchone()
-        if stored_hash == row["content_hash"]:
+        stored_row = self._execute(cursor, f"{SELECT_STORED} {self.lock_suffix}", row).fetchone()
+        stored = self._from_db(dict(zip((*RECORD_COLUMNS, "record_hash"), stored_row, strict=True)))
+        stored_hash = stored["record_hash"] or record_hash(stored)  # rows from before version 2
+        if stored_hash == row["record_hash"]:
             self._execute(cursor, TOUCH_ARTICLE, row)
             return "unchanged"
-        if _instant(row["crawled_at"]) < _instant(stored_crawled):
+        if _instant(row["crawled_at"]) < _instant(stored["crawled_at"]):
+            if self._revision_kept(cursor, row["news_code"], row["record_hash"]):
+                return "unchanged"
             self._execute(cursor, ARCHIVE_GIVEN, row)
             return "older"
-        self._execute(cursor, ARCHIVE_CURRENT, row)
+        if not self._revision_kept(cursor, row["news_code"], stored_hash):
+            self._execute(cursor, ARCHIVE_CURRENT, {**row, "stored_hash": stored_hash})
         self._execute(cursor, UPDATE_ARTICLE, row)
         return "updated"
+
+    def _revision_kept(self, cursor: Any, news_code: int, fingerprint: str) -> bool:
+        params = {"news_code": news_code, "record_hash": fingerprint}
+        return self._execute(cursor, REVISION_KEPT, params).fetchone() is not None
 
     def _rollback_quietly(self) -> None:
         try:
@@ -377,10 +393,10 @@ class Store(ABC):
         return int(value)
 
     def iter_revisions(self, news_code: int) -> Iterator[dict[str, Any]]:
-        """Earlier versions of one article, oldest first."""
+        """Earlier versions of one article, oldest first (by when they were crawled)."""
         statement = (
             f"SELECT {_COLUMNS}, revised_at FROM article_revisions "
-            "WHERE news_code = :news_code ORDER BY id"
+            "WHERE news_code = :news_code ORDER BY crawled_at, id"
         )
         for row in self._stream(statement, {"news_code": news_code}):
             yield self._from_db(row)

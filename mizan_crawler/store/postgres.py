@@ -50,6 +50,9 @@ MIGRATIONS = {
         "CREATE INDEX article_revisions_code ON article_revisions (news_code)",
     ],
     2: [
+        "ALTER TABLE articles ADD COLUMN record_hash TEXT",
+        "ALTER TABLE article_revisions ADD COLUMN record_hash TEXT",
+        "CREATE INDEX article_revisions_record ON article_revisions (news_code, record_hash)",
         """CREATE TABLE coverage (
     run_id TEXT NOT NULL,
     source TEXT NOT NULL,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -19,10 +21,27 @@ def published_epoch(published_at: str | None) -> int | None:
     return None if published_at is None else int(datetime.fromisoformat(published_at).timestamp())
 
 
+# Not part of what a record says: when it was fetched, and the text fingerprint derived from it.
+UNFINGERPRINTED = ("crawled_at", "content_hash")
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """sha256 hex of every field of a record but ``crawled_at`` (and ``content_hash``, which is
+    derived from fields it covers): any change the site makes to an article changes it."""
+    fields = {
+        name: list(record.get(name) or []) if name in LIST_FIELDS else record.get(name)
+        for name in RECORD_COLUMNS
+        if name not in UNFINGERPRINTED
+    }
+    text = json.dumps(fields, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def to_row(record: dict[str, Any]) -> dict[str, Any]:
     """A record as named parameters for the store (lists kept as lists; the store adapts them)."""
     row = {name: record.get(name) for name in RECORD_COLUMNS}
     for name in LIST_FIELDS:
         row[name] = list(row[name] or [])
     row["published_epoch"] = published_epoch(row["published_at"])
+    row["record_hash"] = record_hash(row)
     return row
