@@ -14,6 +14,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from ..items import Article
+from ..redaction import redact_text
 from ..store import Store, StoreConfigError, StoreUnavailable, open_store, parse_database_url
 from ..store.spool import Spool
 
@@ -189,7 +190,7 @@ class StorePipeline:
                 self.url.redacted,
                 record.get("news_code"),
                 record.get("url"),
-                " ".join(str(error).split()),
+                " ".join(redact_text(str(error), self.url.secrets).split()),
             )
 
     def _replay(self) -> None:
