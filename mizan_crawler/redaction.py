@@ -8,7 +8,9 @@ What counts as a secret:
   ``?sslpassword=``, ``?api_key=``, ``?authToken=``): libpq and redis-py both take a password
   from the query string;
 - the same keywords in a libpq ``keyword=value`` string (``host=db password=PASSWORD``), which is
-  what an operator may write instead of a URL.
+  what an operator may write instead of a URL;
+- the value of a setting whose name ends with ``PASSWORD``, ``TOKEN``, ``SECRET``, ``ACCESS_KEY``
+  or ``API_KEY`` (notification tokens), as a log filter or a logged command line meets it.
 
 Each is shown as ``***``; the rest of the address stays as given, so an operator still sees which
 server and which database. Messages built from a driver's error may echo the address or the
@@ -33,12 +35,23 @@ _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>()\[\]{}]+")
 # libpq keyword/value pairs: keyword = value, the value bare or single-quoted (with \' escapes).
 _KEYWORD_VALUE = re.compile(r"(?P<name>\w+)(?P<eq>\s*=\s*)(?P<value>'(?:[^'\\]|\\.)*'|[^\s']+)")
+# Settings whose whole value is a secret: the name ends with one of these words
+# (SPIDERMON_SLACK_SENDER_TOKEN, AWS_SECRET_ACCESS_KEY). Names that merely contain one are not:
+# MIZAN_REDIS_KEY_PREFIX is "mizan", which must not vanish from every line.
+_SECRET_SETTING = re.compile(
+    r"(PASSWORD|PASS|PWD|TOKEN|SECRET|SECRET_KEY|ACCESS_KEY|API_KEY)$", re.IGNORECASE
+)
 
 
 def is_secret_name(name: str) -> bool:
     """Whether a query parameter or keyword of this name holds a secret."""
     lowered = unquote_plus(name).lower()
     return any(word in lowered for word in SECRET_WORDS)
+
+
+def is_secret_setting(name: str) -> bool:
+    """Whether the setting (or environment variable) of this name is itself a secret."""
+    return bool(_SECRET_SETTING.search(name))
 
 
 def redact_url(url: str) -> str:
@@ -104,6 +117,16 @@ def redact_value(value: Any, secrets: Iterable[str]) -> Any:
     if isinstance(value, list | tuple):
         return [redact_value(item, secrets) for item in value]
     return value
+
+
+def redact_arguments(arguments: Iterable[str]) -> str:
+    """A command line for the log: ``-s NAME=VALUE`` of a secret setting masked, and every
+    address in it redacted."""
+    shown = []
+    for argument in arguments:
+        name, equals, _ = argument.partition("=")
+        shown.append(f"{name}={MASK}" if equals and is_secret_setting(name) else argument)
+    return redact_text(" ".join(shown), [])
 
 
 def _spellings(secrets: Iterable[str]) -> list[str]:

@@ -17,7 +17,14 @@ from hypothesis import strategies as st
 from scrapy.settings import Settings
 
 from mizan_crawler.distributed.keys import redis_client, redis_problem
-from mizan_crawler.redaction import MASK, redact_text, redact_url, redact_value, url_secrets
+from mizan_crawler.redaction import (
+    MASK,
+    redact_arguments,
+    redact_text,
+    redact_url,
+    redact_value,
+    url_secrets,
+)
 from mizan_crawler.secret_filter import crawl_secrets, install
 from mizan_crawler.store import StoreUnavailable, open_store
 from mizan_crawler.store.spool import Spool
@@ -178,6 +185,19 @@ def test_redact_value_masks_strings_inside_stats() -> None:
         "count": 3,
         "list": ["***", 1],
     }
+
+
+def test_a_command_line_for_the_log_shows_no_secret() -> None:
+    command = [
+        "crawl", "news",
+        "-s", "DATABASE_URL=postgresql://u:pw-one@h/d?password=pw-two",
+        "-s", "SPIDERMON_SLACK_SENDER_TOKEN=xoxb-token",
+        "-s", "MIZAN_REDIS_KEY_PREFIX=mizan",
+    ]  # fmt: skip
+    assert redact_arguments(command) == (
+        "crawl news -s DATABASE_URL=postgresql://u:***@h/d?password=*** "
+        "-s SPIDERMON_SLACK_SENDER_TOKEN=*** -s MIZAN_REDIS_KEY_PREFIX=mizan"
+    )
 
 
 def test_crawl_secrets_come_from_addresses_and_secret_settings_only() -> None:
