@@ -17,12 +17,15 @@ from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
 from twisted.internet.task import LoopingCall
 
 from .progress import LiveLine, done_count, error_count, format_duration, format_progress
+from .redaction import redact_value
+from .secret_filter import crawl_secrets
 
 logger = logging.getLogger(__name__)
 
 
 class StatsFile:
-    """Writes the crawl's final stats as JSON to ``MIZAN_STATS_FILE``, for schedulers and tests.
+    """Writes the crawl's final stats as JSON to ``MIZAN_STATS_FILE``, for schedulers and tests,
+    every secret of the settings masked.
 
     Disabled (``NotConfigured``) when the setting is empty.
     """
@@ -43,6 +46,8 @@ class StatsFile:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = dict(self.crawler.stats.get_stats())
         stats["finish_reason"] = reason
+        # No stat of ours holds a secret; one of a component's (an error text) might.
+        stats = redact_value(stats, crawl_secrets(self.crawler.settings))
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(stats, default=str, ensure_ascii=False, indent=1), "utf-8")
 

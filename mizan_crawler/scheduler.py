@@ -19,6 +19,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .redaction import redact_arguments
+
 logger = logging.getLogger("mizan_crawler.scheduler")
 
 DEFAULT_HEARTBEAT = Path("data/scheduler-heartbeat.json")
@@ -32,7 +34,7 @@ def crawl_command(spider: str, extra: list[str]) -> list[str]:
 def run_once(command: list[str], number: int) -> int:
     """One crawl; returns its exit status (logged either way)."""
     started = time.monotonic()
-    logger.info("Run %d: %s", number, " ".join(command[2:]))
+    logger.info("Run %d: %s", number, redact_arguments(command[2:]))
     status = subprocess.call(command)
     seconds = time.monotonic() - started
     if status == 0:

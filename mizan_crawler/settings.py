@@ -142,7 +142,12 @@ MIZAN_PLAYWRIGHT = os.environ.get("MIZAN_PLAYWRIGHT") or "auto"
 MIZAN_CHROMIUM = os.environ.get("MIZAN_CHROMIUM") or "/usr/bin/chromium"  # Debian's package
 # The add-on installs scrapy-playwright's download handler only when a browser may be used and
 # exists; the middleware sits before retries and after decompression and redirects.
-ADDONS = {"mizan_crawler.browser.BrowserAddon": 0}
+# The secret filter comes first of all add-ons: from then on no log line shows a password or token
+# of these settings (mizan_crawler/secret_filter.py).
+ADDONS = {
+    "mizan_crawler.secret_filter.SecretFilterAddon": -100,
+    "mizan_crawler.browser.BrowserAddon": 0,
+}
 DOWNLOADER_MIDDLEWARES["mizan_crawler.browser.BrowserMiddleware"] = 560
 PLAYWRIGHT_LAUNCH_OPTIONS = {  # executable_path comes from MIZAN_CHROMIUM (see the add-on)
     "headless": True,

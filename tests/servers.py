@@ -108,19 +108,23 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 class PrivateRedis:
     """A Redis server with its append-only file in a temporary directory, as docker-compose runs
-    it: a restart keeps the data."""
+    it: a restart keeps the data. With a ``password`` it refuses every client that does not give
+    it (``requirepass``); ``url`` then carries it in its user-info."""
 
-    def __init__(self, program: str, root: Path) -> None:
+    def __init__(self, program: str, root: Path, password: str = "") -> None:
         self.program = program
         self.root = root
         self.port = _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.password = password
+        self.address = f"127.0.0.1:{self.port}/0"
+        self.url = f"redis://{f':{password}@' if password else ''}{self.address}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             [self.program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--dir", str(self.root), "--logfile", "server.log"],
+             "--appendonly", "yes", "--dir", str(self.root), "--logfile", "server.log",
+             *(["--requirepass", self.password] if self.password else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         wait_for(self.answers, "Redis", timeout=30)
@@ -146,10 +150,10 @@ class PrivateRedis:
 
 
 @contextmanager
-def private_redis() -> Iterator[PrivateRedis]:
+def private_redis(password: str = "") -> Iterator[PrivateRedis]:
     program = require_program("redis-server", "Redis outage tests", "redis-server")
     root = Path(tempfile.mkdtemp(prefix="mizan-redis-"))
-    server = PrivateRedis(program, root)
+    server = PrivateRedis(program, root, password)
     try:
         server.start()
         yield server

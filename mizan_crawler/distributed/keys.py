@@ -15,7 +15,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ..store.urls import redact
+from ..redaction import redact_text, redact_url, url_secrets
 
 
 @dataclass(frozen=True)
@@ -102,5 +102,5 @@ def redis_client(url: str, timeout: float) -> redis.Redis:
 
 def redis_problem(url: str, error: Exception) -> str:
     """One line naming the server (never its password) and what went wrong."""
-    detail = " ".join(str(error).split()) or type(error).__name__
-    return f"Redis at {redact(url)} is unreachable ({detail})"
+    detail = " ".join(redact_text(str(error), url_secrets(url)).split()) or type(error).__name__
+    return f"Redis at {redact_url(url)} is unreachable ({detail})"

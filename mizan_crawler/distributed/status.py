@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from ..store.urls import redact
+from ..redaction import redact_url
 from .keys import CrawlKey, redis_client
 
 DEFAULT_PREFIX = "mizan"
@@ -94,7 +94,7 @@ def status_report(url: str, prefix: str = DEFAULT_PREFIX, spider: str | None = N
         statuses = [read_crawl(client, key) for key in crawl_keys(client, prefix, spider)]
     finally:
         client.close()
-    where = f"in Redis at {redact(url)} (prefix {prefix!r})"
+    where = f"in Redis at {redact_url(url)} (prefix {prefix!r})"
     if not statuses:
         return f"No shared crawls{f' of spider {spider}' if spider else ''} {where}"
     return f"Shared crawls {where}:\n\n" + "\n\n".join(format_crawl(status) for status in statuses)

@@ -25,7 +25,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
 from ..pages.article import news_code_from_url
-from ..store.urls import redact
+from ..redaction import redact_text, redact_url, url_secrets
 from .coordinator import Coordinator, CrawlStateLost, Taken
 from .keys import crawl_key, describe_arguments, new_worker_id, redis_client, redis_problem
 from .signals import articles_stored, store_flush
@@ -80,7 +80,7 @@ class DistributedCrawl:
             new_worker_id(),
             worker_timeout=settings.getfloat("MIZAN_REDIS_WORKER_TIMEOUT", 30.0),
             patience=settings.getfloat("MIZAN_REDIS_OUTAGE_SECONDS", 60.0),
-            where=f"Redis at {redact(url)}",
+            where=f"Redis at {redact_url(url)}",
         )
         extension = cls(crawler, url, coordinator)
         for handler, signal in (
@@ -113,7 +113,7 @@ class DistributedCrawl:
             "started" if outcome == "new" else "joined",
             coordinator.key.name,
             arguments or "no arguments",
-            redact(self.url),
+            redact_url(self.url),
             queued,
         )
         if str(self.crawler.settings.get("DATABASE_URL", "")).startswith("sqlite:"):
@@ -272,7 +272,7 @@ class DistributedCrawl:
                 "(%s); run the command again to start afresh (stored articles are not fetched "
                 "again)",
                 name,
-                redact(self.url),
+                redact_url(self.url),
                 reason,
             )
         else:
@@ -284,5 +284,7 @@ class DistributedCrawl:
                 reason,
                 name,
             )
-        self.crawler.stats.set_value("mizan/distributed/error", str(error))
+        self.crawler.stats.set_value(
+            "mizan/distributed/error", redact_text(str(error), url_secrets(self.url))
+        )
         deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))

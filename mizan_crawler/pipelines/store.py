@@ -15,6 +15,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from ..items import Article
 from ..knowledge import SiteKnowledge
+from ..redaction import redact_text
 from ..store import (
     CoverageMark,
     Store,
@@ -220,7 +221,7 @@ class StorePipeline:
                 self.url.redacted,
                 record.get("news_code"),
                 record.get("url"),
-                " ".join(str(error).split()),
+                " ".join(redact_text(str(error), self.url.secrets).split()),
             )
 
     def _replay(self) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..redaction import redact_text
 from .records import RECORD_COLUMNS, record_hash, to_row
 from .urls import StoreURL
 
@@ -166,7 +167,8 @@ class Store(ABC):
         return str(error)
 
     def _unavailable(self, error: Exception) -> StoreUnavailable:
-        return StoreUnavailable(f"store {self.url.redacted} unavailable: {self._why(error)}")
+        why = redact_text(self._why(error), self.url.secrets)  # a driver may echo the address
+        return StoreUnavailable(f"store {self.url.redacted} unavailable: {why}")
 
     # Lifecycle -----------------------------------------------------------------------------
 

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg.rows import dict_row
 
+from ..redaction import redact_text
 from .base import Store, StoreUnavailable, pyformat
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -85,9 +85,8 @@ class PostgresStore(Store):
         try:
             return psycopg.connect(self.url.url, connect_timeout=10)
         except psycopg.Error as error:
-            password = urlsplit(self.url.url).password
-            message = str(error).replace(password, "***") if password else str(error)
-            message = " ".join(message.split())  # psycopg's messages span lines
+            # psycopg's messages span lines, and may echo the address or the password
+            message = " ".join(redact_text(str(error), self.url.secrets).split())
             raise StoreUnavailable(f"cannot connect to {self.url.redacted}: {message}") from None
 
     def _migrations(self) -> dict[int, list[str]]:

@@ -15,7 +15,8 @@ from typing import Any
 
 
 class Spool:
-    """The spool file of one store (named after its redacted URL)."""
+    """The spool file of one store, named after its redacted URL: the same store keeps the same
+    file when its password changes, and the name tells nothing of the password."""
 
     def __init__(self, directory: Path, store_name: str) -> None:
         digest = hashlib.sha256(store_name.encode("utf-8")).hexdigest()[:16]

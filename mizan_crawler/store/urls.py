@@ -1,10 +1,12 @@
-"""``DATABASE_URL`` parsing and redaction: which store, where, and never the password in a log."""
+"""``DATABASE_URL`` parsing: which store, and where (shown only through ``redaction.redact_url``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from ..redaction import redact_url, url_secrets
 
 DEFAULT_DATABASE_URL = "sqlite:///data/mizan.sqlite"
 
@@ -23,20 +25,18 @@ class StoreURL:
 
     @property
     def redacted(self) -> str:
-        """The URL with any password replaced by ``***``, for logs and messages."""
-        return redact(self.url)
+        """The URL with its password and secret query values replaced by ``***``, for logs,
+        messages, summaries and the dataset card."""
+        return redact_url(self.url)
+
+    @property
+    def secrets(self) -> list[str]:
+        """The URL's secret values (and their encodings), to mask in a driver's error text."""
+        return url_secrets(self.url)
 
 
-def redact(url: str) -> str:
-    """``url`` with the password (if any) replaced by ``***``."""
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    netloc = f"{parts.username}:***@{host}" if parts.username else f":***@{host}"
-    return urlunsplit(parts._replace(netloc=netloc))
+# The name this module has always exported; the one redaction lives in ``mizan_crawler.redaction``.
+redact = redact_url
 
 
 def parse_database_url(url: str) -> StoreURL:
@@ -44,12 +44,12 @@ def parse_database_url(url: str) -> StoreURL:
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if not path or path.endswith("/"):
-            raise StoreConfigError(f"no SQLite file named in {url!r}")
+            raise StoreConfigError(f"no SQLite file named in {redact_url(url)!r}")
         return StoreURL("sqlite", url, Path(path))
     scheme = urlsplit(url).scheme
     if scheme in ("postgresql", "postgres"):
         return StoreURL("postgresql", url)
     raise StoreConfigError(
-        f"unsupported DATABASE_URL {redact(url)!r}: use sqlite:///path.sqlite or "
+        f"unsupported DATABASE_URL {redact_url(url)!r}: use sqlite:///path.sqlite or "
         "postgresql://user:pass@host:port/db"
     )
