@@ -138,9 +138,42 @@ def test_store_outage_spools_and_the_next_run_writes_it(tmp_path: Path, pg_url: 
     with open_store(pg_url) as store:
         assert store.known_codes() == set(range(1, 8))
     assert following.stats.get_value("mizan/store/replayed") == 5
-    assert not following.spool.path.exists()
+    assert not following.spool.pending()
+    assert not list((tmp_path / "spool").glob("*.jsonl"))
 
 
 def test_store_pipeline_is_off_with_an_empty_database_url() -> None:
     with pytest.raises(NotConfigured):
         StorePipeline.from_crawler(_crawler(DATABASE_URL=""))
+
+
+def test_two_crawls_on_one_machine_with_the_store_down_then_up(tmp_path: Path, pg_url: str) -> None:
+    """The compose scheduler and a backfill share one data folder: neither loses the other's
+    spooled items, and each says exactly what it left."""
+    quick = {"MIZAN_STORE_BATCH": 2, "MIZAN_STORE_CLOSE_RETRY_SECONDS": 0.05}
+    scheduler, backfill = (_store_pipeline(tmp_path, pg_url, **quick) for _ in range(2))
+    scheduler.open_spider()
+    backfill.open_spider()
+    name = pg_url.rsplit("/", 1)[1]
+    admin_url = pg_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+        try:
+            for code in range(1, 5):
+                scheduler.process_item(record(code))
+                backfill.process_item(record(10 + code))
+            scheduler.close_spider()  # ends while the store is still away
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert scheduler.stats.get_value("mizan/store/spool_left") == 4  # its own, not the other's
+    backfill.process_item(record(15))
+    backfill.close_spider()
+    with open_store(pg_url) as store:
+        assert store.known_codes() == {1, 2, 3, 4, 11, 12, 13, 14, 15}
+        assert store.count_revisions() == 0
+    assert backfill.stats.get_value("mizan/store/spool_left") == 0
+    assert backfill.stats.get_value("mizan/store/replayed") == 8
+    assert not list((tmp_path / "spool").glob("*.jsonl"))

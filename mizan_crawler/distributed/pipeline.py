@@ -36,4 +36,4 @@ class SharedStorePipeline(StorePipeline):
         spooled). Once the pipeline is closed it only answers."""
         if not self.closed:
             self.flush()
-        return not self.buffer and not self.outage and not self.spool.path.exists()
+        return not self.buffer and not self.outage and not self.spool.pending()

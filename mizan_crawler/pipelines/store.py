@@ -112,7 +112,7 @@ class StorePipeline:
                 "unavailable): the next run reads it again",
                 self.url.redacted,
             )
-        if self.spool.path.exists() and not self.buffer:
+        if self.spool.pending() and not self.buffer:
             self._last_replay()
         if self.buffer:
             codes = ", ".join(str(record.get("news_code")) for record in self.buffer)
@@ -122,7 +122,8 @@ class StorePipeline:
                 len(self.buffer),
                 codes,
             )
-        left = len(self.spool)
+        left, others = len(self.spool), self.spool.others_waiting()
+        self.spool.close()
         if left:
             logger.error(
                 "%d items could not be stored in %s and are kept in %s; the next crawl with the "
@@ -131,6 +132,15 @@ class StorePipeline:
                 self.url.redacted,
                 self.spool.path,
             )
+        if others:
+            logger.warning(
+                "%d items of other crawls of %s wait in %s (written by the first crawl to reach "
+                "the store once they have ended)",
+                others,
+                self.url.redacted,
+                self.spool.directory,
+            )
+        self.stats.set_value("mizan/store/spool_left", left)
         if self.store is not None:
             self.store.close()
 
@@ -225,12 +235,10 @@ class StorePipeline:
             )
 
     def _replay(self) -> None:
-        if not self.spool.path.exists():
-            return
-        for batch in self.spool.batches(self.batch_size):
-            self._write(batch)
-            self.stats.inc_value("mizan/store/replayed", len(batch))
-        self.spool.clear()
+        """Write what this crawl and crawls that are gone spooled, before anything newer."""
+        replayed = self.spool.replay(self._write, self.batch_size)
+        if replayed:
+            self.stats.inc_value("mizan/store/replayed", replayed)
 
     def _to_spool(self, batch: list[dict[str, Any]], error: StoreUnavailable) -> None:
         if not self.outage:  # a loss only if they are still spooled at the end (an error then)
