@@ -181,10 +181,10 @@ class ScratchDisk:
     def fill(self) -> Path:
         """Take every free byte; returns the filler, whose removal frees them again."""
         filler = self.path / "filler"
-        with filler.open("wb") as out, contextlib.suppress(OSError):
+        # Unbuffered: a write the full disk refuses leaves nothing behind for close() to retry.
+        with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
             while True:
                 out.write(bytes(1 << 16))
-                out.flush()
         return filler
 
 

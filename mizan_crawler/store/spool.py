@@ -51,10 +51,8 @@ class Spool:
         """Add ``records`` durably (raises ``OSError`` when the disk refuses)."""
         handle = self._open_own()
         _cut_torn_line(handle)
-        handle.seek(0, os.SEEK_END)
-        for record in records:
-            handle.write((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
-        handle.flush()
+        data = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+        _write_all(handle, data.encode("utf-8"))
         os.fsync(handle.fileno())
 
     def replay(self, write: Callable[[list[dict[str, Any]]], None], size: int) -> int:
@@ -66,7 +64,7 @@ class Spool:
             if handle is None:
                 continue  # another crawl is running and owns it
             try:
-                for batch in _batches(handle, size):
+                for batch in _batches(path, size):
                     write(batch)
                     written += len(batch)
                 path.unlink(missing_ok=True)
@@ -98,7 +96,8 @@ class Spool:
     def _open_own(self) -> IO[bytes]:
         if self._own is None:
             self.directory.mkdir(parents=True, exist_ok=True)
-            handle = self.path.open("a+b")
+            # Unbuffered: a write the disk refuses leaves nothing in a buffer to fail again later.
+            handle = self.path.open("a+b", buffering=0)
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             self._own = handle
         return self._own
@@ -150,18 +149,25 @@ def _cut_torn_line(handle: IO[bytes]) -> None:
     handle.truncate(data.rfind(b"\n") + 1)
 
 
-def _batches(handle: IO[bytes], size: int) -> Iterator[list[dict[str, Any]]]:
-    handle.seek(0)
+def _write_all(handle: IO[bytes], data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = handle.write(view)
+        view = view[written or 0 :]
+
+
+def _batches(path: Path, size: int) -> Iterator[list[dict[str, Any]]]:
     batch: list[dict[str, Any]] = []
-    for line in handle:
-        if not line.endswith(b"\n"):
-            continue  # a line cut short by a crash while spooling
-        try:
-            batch.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-        if len(batch) >= size:
-            yield batch
-            batch = []
+    with path.open("rb") as handle:
+        for line in handle:
+            if not line.endswith(b"\n"):
+                continue  # a line cut short by a crash while spooling
+            try:
+                batch.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+            if len(batch) >= size:
+                yield batch
+                batch = []
     if batch:
         yield batch
