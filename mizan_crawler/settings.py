@@ -38,14 +38,27 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # Scrapy's default, stated: aim at one re
 # Retries wait before being re-sent (Scrapy re-sends at once): Retry-After when the site gives
 # one, else exponential back-off. 429/503 pause the whole crawl; after too many refusals in a row
 # (403/429/503) the crawl stops with reason site_refusing. RETRY_HTTP_CODES stays Scrapy's.
+# The HTTP cache revalidates the discovery documents (mizan_crawler/revalidation.py); it sits
+# before the retries (Scrapy's 900), so an error is retried before the cache sees it.
+# robots.txt's Crawl-delay floors the host's delay (mizan_crawler/politeness.py; signals only).
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "mizan_crawler.middlewares.PoliteRetryMiddleware": 550,
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "mizan_crawler.revalidation.RevalidatingCacheMiddleware": 540,
+    "mizan_crawler.politeness.CrawlDelayMiddleware": 110,
 }
 RETRY_TIMES = 3  # Scrapy's 2; with waits in between, one more try rides out a short outage
 MIZAN_BACKOFF_BASE = 5.0  # seconds before the first retry without Retry-After, doubling each time
 MIZAN_BACKOFF_MAX = 300.0  # never wait longer than this before one retry, whatever Retry-After asks
 MIZAN_MAX_REFUSALS = 20  # refusals (403/429/503) in a row that stop the crawl; 0 never stops
+
+# Conditional requests: the feed, the news sitemap and the first listing page are kept between
+# runs and asked for with If-None-Match/If-Modified-Since, so an unchanged site answers 304.
+HTTPCACHE_ENABLED = True  # Scrapy's False; the policy below caches those three documents only
+HTTPCACHE_POLICY = "mizan_crawler.revalidation.DiscoveryRevalidationPolicy"
+# Scrapy's is relative to .scrapy/; beside the store instead, kept across runs (a data volume).
+HTTPCACHE_DIR = os.path.abspath("data/httpcache")
 
 # Persian text as UTF-8 in JSON feeds, not \u escapes.
 FEED_EXPORT_ENCODING = "utf-8"

@@ -3,6 +3,8 @@ real PostgreSQL store; workers killed, paused and resumed; Redis unreachable or 
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import contextlib
 import os
 import signal
@@ -16,12 +18,16 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis.asyncio as aioredis
 from scrapy import Request, Spider
+from scrapy.settings import Settings
 
 from mizan_crawler.cli import main as cli_main
 from mizan_crawler.dates import TEHRAN, day_end, day_start
+from mizan_crawler.distributed.addon import share_the_rate
 from mizan_crawler.distributed.coordinator import Coordinator
-from mizan_crawler.distributed.keys import crawl_key
+from mizan_crawler.distributed.keys import crawl_key, site_rate_key
+from mizan_crawler.distributed.rate import SharedRateHandler, SharedRateUnavailable, SiteRate
 from mizan_crawler.distributed.scheduler import is_shared
 from mizan_crawler.fingerprints import NewsCodeFingerprinter
 from mizan_crawler.replica import Corpus, ReplicaServer
@@ -358,3 +364,120 @@ def test_discovery_requests_stay_with_their_worker() -> None:
     other = BackfillSpider(**RANGE)
     assert not is_shared(Request("http://x/fa/news/3", callback=other.parse_ranged), spider)
     assert not is_shared(Request("http://x/", callback=Spider.parse), spider)
+
+
+# One request rate for the site, whatever the number of workers --------------------------------
+
+# The replica logs a request when it arrives; a worker's asyncio loop may send a request a few
+# milliseconds after the moment it was given (parsing a page meanwhile), which moves it toward
+# the next one. Windows are this much shorter than a second, to measure the rate, not that.
+SEND_SLACK = 0.05
+
+
+def _busiest_window(times: list[float], length: float) -> int:
+    """The most requests in any window ``[t, t + length)`` starting at a request."""
+    ordered = sorted(times)
+    return max(bisect.bisect_left(ordered, at + length) - i for i, at in enumerate(ordered))
+
+
+def test_busiest_window_counts_a_sliding_window() -> None:
+    assert _busiest_window([0.0, 0.2, 0.4, 0.6, 0.8, 1.0], 1.0) == 5
+    assert _busiest_window([0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 3.0], 1.0) == 6
+
+
+def test_two_workers_send_no_more_than_one_worker_would(
+    tmp_path: Path, redis_crawl: RedisForTest
+) -> None:
+    """``news`` on two workers at DOWNLOAD_DELAY=0.2 (randomised 0.5-1.5x, as by default): at most
+    5 requests in any second at the site, all workers together, and both workers fetched."""
+    delay = 0.2
+    two_days = dict(
+        start=datetime(2024, 6, 1, tzinfo=TEHRAN), end=datetime(2024, 6, 2, tzinfo=TEHRAN)
+    )
+    settings = {
+        "DOWNLOAD_DELAY": str(delay),
+        "MIZAN_REDIS_KEY_PREFIX": redis_crawl.prefix,
+        "MIZAN_REDIS_WORKER_TIMEOUT": "3",
+    }
+    with ReplicaServer(Corpus(16, seed=5, **two_days)) as small:
+        workers = [
+            start_crawl("news", small.base_url, tmp_path / name, settings=settings,
+                        env={"MIZAN_REDIS_URL": redis_crawl.url})
+            for name in "ab"
+        ]  # fmt: skip
+        results = [worker.wait(120) for worker in workers]
+        times = [logged.at for logged in small.requests]
+        truth = {row["news_code"] for row in small.truth_records()}
+    for result in results:
+        _finished(result)
+        assert result.stats.get("item_scraped_count", 0) > 0, "each worker fetches articles"
+    assert {item["news_code"] for result in results for item in result.items} == truth
+    assert len(times) >= 15
+    assert _busiest_window(times, 1.0 - SEND_SLACK) <= 1 / delay, sorted(times)
+    span = max(times) - min(times)
+    assert (len(times) - 1) / span <= 1 / delay * 1.02
+    assert sum(result.stats.get("mizan/distributed/rate_waits", 0) for result in results) > 0
+
+
+def test_the_shared_rate_spaces_moments_across_workers_and_sites(
+    redis_crawl: RedisForTest,
+) -> None:
+    """Two workers' limiters on one site take moments 0.2 s apart; another site is not held."""
+
+    async def take() -> list[float]:
+        url = redis_crawl.url
+        key = site_rate_key(redis_crawl.prefix, "http://127.0.0.1:8000")
+        other = site_rate_key(redis_crawl.prefix, "http://127.0.0.1:9000/")
+        first, second = (SiteRate(aioredis.Redis.from_url(url), key, 1.0, "Redis") for _ in "ab")
+        elsewhere = SiteRate(aioredis.Redis.from_url(url), other, 1.0, "Redis")
+        waits = [await rate.reserve(0.2) for rate in (first, second, first, elsewhere)]
+        for rate in (first, second, elsewhere):
+            await rate.close()
+        return waits
+
+    waits = asyncio.run(take())
+    assert waits[0] == pytest.approx(0.0, abs=0.02)
+    assert waits[1] == pytest.approx(0.2, abs=0.02)
+    assert waits[2] == pytest.approx(0.4, abs=0.02)
+    assert waits[3] == pytest.approx(0.0, abs=0.02)
+    assert site_rate_key("p", "http://Site/") == site_rate_key("p", "http://site")
+
+
+def test_a_silent_redis_is_waited_for_then_the_request_is_not_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The first request waits about its patience; those queued behind it fail at once (the
+    worker, whose heartbeat waited as long, is stopping), not one patience each."""
+
+    async def take(rate: SiteRate) -> float:
+        started = time.monotonic()
+        with pytest.raises(SharedRateUnavailable, match="not sent: Redis at test gave no moment"):
+            await rate.reserve(0.2)
+        return time.monotonic() - started
+
+    async def both() -> list[float]:
+        client = aioredis.Redis.from_url(f"redis://127.0.0.1:{_closed_port()}/15")
+        rate = SiteRate(client, "k", patience=0.3, where="Redis at test")
+        try:
+            return [await take(rate), await take(rate)]
+        finally:
+            await rate.close()
+
+    first, second = asyncio.run(both())
+    assert 0.1 <= first < 1.0  # tried again for about its patience
+    assert second < 0.1
+    waited = [r.message for r in caplog.records if "shared request rate waits" in r.message]
+    assert len(waited) == 1 and "up to 0.3 s" in waited[0]
+
+
+def test_the_addon_wraps_the_configured_download_handlers() -> None:
+    settings = Settings({"DOWNLOAD_HANDLERS": {"https": "my.Handler"}})
+    share_the_rate(settings)
+    scrapy_http = "scrapy.core.downloader.handlers.http11.HTTP11DownloadHandler"
+    assert settings.getdict("MIZAN_SHARED_RATE_HANDLERS") == {
+        "http": scrapy_http,
+        "https": "my.Handler",
+    }
+    handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+    assert handlers["http"] is SharedRateHandler and handlers["https"] is SharedRateHandler
+    assert handlers["ftp"] != SharedRateHandler  # only what goes to the site over HTTP

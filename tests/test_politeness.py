@@ -11,19 +11,33 @@ import itertools
 import socket
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from urllib.error import HTTPError
+from urllib.request import Request as UrlRequest
+from urllib.request import urlopen
 
 import pytest
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadTimeoutError, IgnoreRequest
+from scrapy.http import HtmlResponse
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.test import get_crawler
 
 from mizan_crawler import __version__
 from mizan_crawler.middlewares import PoliteRetryMiddleware, RefusalCounter, backoff_seconds
-from mizan_crawler.replica import Corpus, ReplicaServer, Reply
+from mizan_crawler.politeness import raised_delay
+from mizan_crawler.replica import Corpus, ReplicaServer, Reply, feeds
+from mizan_crawler.replica.__main__ import build_parser
+from mizan_crawler.replica.corpus import TEHRAN
 from mizan_crawler.replica.render import error_page
+from mizan_crawler.revalidation import (
+    DiscoveryRevalidationPolicy,
+    RevalidatingCacheMiddleware,
+    is_revalidated,
+)
 
 from .crawling import run_crawl
 
@@ -248,3 +262,186 @@ def test_a_site_refusing_everything_is_not_hammered(
     assert min(gaps) >= (2.0 if status == 429 else 0.5 * delay) - 0.05, (gaps, sent, result.log)
     per_minute = 60 * (len(times) - 1) / (times[-1] - times[0])
     assert per_minute <= 60 / (0.5 * delay)
+
+
+# robots.txt's Crawl-delay ---------------------------------------------------------------------
+
+
+def test_raised_delay_only_when_the_site_asks_for_more() -> None:
+    assert raised_delay(None, 2.0) is None
+    assert raised_delay(0.0, 0.0) is None
+    assert raised_delay(1.0, 2.0) is None  # DOWNLOAD_DELAY is already slower
+    assert raised_delay(1.0, 0.2) == 1.0
+
+
+def test_replica_robots_txt_gains_a_crawl_delay_only_when_switched_on() -> None:
+    assert "Crawl-delay" not in feeds.robots("http://x", archive_allowed=False)
+    with ReplicaServer(Corpus(5), crawl_delay=1.5) as delayed:
+        text = urlopen(f"{delayed.base_url}/robots.txt", timeout=10).read().decode()
+    assert "User-agent: *\n" in text and "Crawl-delay: 1.5\n" in text
+    assert build_parser().parse_args(["--crawl-delay", "1"]).crawl_delay == 1.0
+    assert build_parser().parse_args([]).crawl_delay is None
+
+
+def test_crawl_delay_raises_the_delay_and_autothrottle_stays_above_it(tmp_path: Path) -> None:
+    """DOWNLOAD_DELAY 0.2 s with AutoThrottle (whose floor is DOWNLOAD_DELAY, and which lowers
+    the delay toward the replica's fast answers) against robots.txt's ``Crawl-delay: 1``."""
+    with ReplicaServer(Corpus(40, seed=3), crawl_delay=1.0) as site:
+        codes = _codes(site, 4)
+        settings = {
+            "DOWNLOAD_DELAY": "0.2",
+            "AUTOTHROTTLE_ENABLED": "True",
+            "AUTOTHROTTLE_START_DELAY": "0.2",
+        }
+        urls = "urls=" + ",".join(map(str, codes))
+        result = run_crawl("article", site.base_url, tmp_path, urls, settings=settings)
+        logged = list(site.requests)
+    assert result.returncode == 0, result.log
+    assert sorted(item["news_code"] for item in result.items) == sorted(codes)
+    assert logged[0].path == "/robots.txt" and len(logged) == 5
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(logged)]
+    assert min(gaps) >= 0.95, gaps
+    lines = [line for line in result.log.splitlines() if "asks Crawl-delay" in line]
+    assert len(lines) == 1 and "INFO" in lines[0], result.log
+    assert "requests to it go 1.0 s apart at least (DOWNLOAD_DELAY is 0.2 s)" in lines[0]
+    assert result.stats["mizan/robots/crawl_delay"] == 1.0
+
+
+def test_without_a_crawl_delay_download_delay_rules(site: ReplicaServer, tmp_path: Path) -> None:
+    codes = _codes(site, 4)
+    settings = {"DOWNLOAD_DELAY": "0.2", "DOWNLOAD_DELAY_JITTER": "0"}
+    urls = "urls=" + ",".join(map(str, codes))
+    result = run_crawl("article", site.base_url, tmp_path, urls, settings=settings)
+    assert result.returncode == 0, result.log
+    gaps = [later.at - earlier.at for earlier, later in itertools.pairwise(site.requests)]
+    assert max(gaps) < 0.9 and min(gaps) >= 0.19, gaps
+    assert "mizan/robots/crawl_delay" not in result.stats
+
+
+# Conditional requests for the discovery documents ---------------------------------------------
+
+DISCOVERY = ("/fa/rss/allnews", "/fa-sitemap-news", "/fa/allnews?p=1")
+
+
+def _get(url: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urlopen(UrlRequest(url, headers=headers), timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except HTTPError as error:  # 304 comes as an HTTPError from urllib
+        return error.code, dict(error.headers), error.read()
+
+
+def test_replica_validators_are_off_by_default(site: ReplicaServer) -> None:
+    status, headers, _ = _get(site.base_url + "/fa/rss/allnews")
+    assert status == 200 and "ETag" not in headers and "Last-Modified" not in headers
+    assert build_parser().parse_args([]).validators is False
+    assert build_parser().parse_args(["--validators"]).validators is True
+
+
+@pytest.mark.parametrize("path", [*DISCOVERY, "/fa/allnews?p=2"])
+def test_replica_answers_304_to_a_current_copy(path: str) -> None:
+    corpus = Corpus(80, seed=3)
+    with ReplicaServer(corpus, now=corpus.published(70), validators=True) as site:
+        url = site.base_url + path
+        status, headers, body = _get(url)
+        etag, modified = headers["ETag"], headers["Last-Modified"]
+        assert status == 200 and body
+        assert parsedate_to_datetime(modified) == site.now.replace(microsecond=0)
+        assert _get(url, **{"If-None-Match": etag})[:1] == (304,)
+        status, headers, body = _get(url, **{"If-Modified-Since": modified})
+        assert (status, body, headers["ETag"]) == (304, b"", etag)
+        assert "Content-Length" not in headers  # a 304 has no body to measure
+        older = format_datetime((site.now - timedelta(hours=1)).astimezone(UTC), usegmt=True)
+        assert _get(url, **{"If-Modified-Since": older})[0] == 200
+        # If-None-Match decides when present, whatever If-Modified-Since says.
+        stale = {"If-None-Match": '"other"', "If-Modified-Since": modified}
+        assert _get(url, **stale)[0] == 200
+        site.publish(1)
+        status, headers, _ = _get(url, **{"If-None-Match": etag})
+        assert status == 200 and headers["ETag"] != etag
+        assert [logged.status for logged in site.requests_for(path)] == [
+            200,
+            304,
+            304,
+            200,
+            200,
+            200,
+        ]
+
+
+def test_articles_and_robots_txt_carry_no_validators() -> None:
+    with ReplicaServer(Corpus(10, seed=3), validators=True) as site:
+        code = _codes(site, 1)[0]
+        for path in (f"/fa/news/{code}", "/robots.txt", "/fa-sitemap-newsarchive"):
+            status, headers, _ = _get(site.base_url + path)
+            assert status == 200 and "ETag" not in headers, path
+
+
+@pytest.mark.parametrize(
+    ("url", "revalidated"),
+    [
+        ("https://www.mizanonline.ir/fa/rss/allnews", True),
+        ("https://www.mizanonline.ir/fa-sitemap-news", True),
+        ("https://www.mizanonline.ir/fa/allnews?p=1", True),
+        ("https://www.mizanonline.ir/fa/allnews", True),
+        ("https://www.mizanonline.ir/fa/allnews?p=2", False),
+        ("https://www.mizanonline.ir/fa/news/4776124", False),
+        ("https://www.mizanonline.ir/fa-sitemap-newsarchive", False),
+    ],
+)
+def test_only_the_discovery_documents_are_revalidated(url: str, revalidated: bool) -> None:
+    assert is_revalidated(url) is revalidated
+    policy = DiscoveryRevalidationPolicy(get_project_settings())
+    request = Request(url)
+    assert policy.should_cache_request(request) is revalidated
+    assert (request.headers.get("Cache-Control") == b"max-age=0") is revalidated
+
+
+def test_a_stored_copy_never_stands_for_an_error() -> None:
+    """Scrapy's RFC 2616 policy would hand the stored feed on for a 5xx, its middleware for a
+    network error: the crawl would read an old feed as today's, and retries would never run."""
+    settings = get_project_settings()
+    policy = DiscoveryRevalidationPolicy(settings)
+    url = "https://www.mizanonline.ir/fa/rss/allnews"
+    request, stored = Request(url), HtmlResponse(url, status=200, body=b"<rss/>")
+    for status, valid in ((304, True), (500, False), (503, False), (200, False)):
+        assert (
+            policy.is_cached_response_valid(stored, HtmlResponse(url, status=status), request)
+            is valid
+        )
+    crawler = get_crawler(settings_dict={"HTTPCACHE_ENABLED": True})
+    middleware = RevalidatingCacheMiddleware.from_crawler(crawler)
+    request.meta["cached_response"] = stored
+    assert middleware.process_exception(request, DownloadTimeoutError("slow")) is None
+    assert "cached_response" not in request.meta
+
+
+def test_unchanged_site_answers_304_and_nothing_is_lost(tmp_path: Path) -> None:
+    """``news`` three times into one store: the second run over an unchanged site gets 304s for
+    the feed, the news sitemap and the first listing page and fetches no article; after two new
+    articles the third gets the new documents and exactly those two articles."""
+    ten_days = dict(
+        start=datetime(2024, 6, 1, tzinfo=TEHRAN), end=datetime(2024, 6, 11, tzinfo=TEHRAN)
+    )
+    corpus = Corpus(40, seed=3, **ten_days)
+    with ReplicaServer(corpus, now=corpus.published(35), validators=True) as site:
+        first = run_crawl("news", site.base_url, tmp_path)
+        fetched = site.article_fetches()
+        second = run_crawl("news", site.base_url, tmp_path)
+        fetched_again = site.article_fetches() - fetched
+        new = site.publish(2)
+        assert len(new) == 2
+        third = run_crawl("news", site.base_url, tmp_path)
+        statuses = {path: [r.status for r in site.requests_for(path)] for path in DISCOVERY}
+        fetched_third = site.article_fetches() - fetched
+    for result in (first, second, third):
+        assert result.returncode == 0, result.log
+        assert result.stats["finish_reason"] == "finished"
+    assert first.items and all(count == 1 for count in fetched.values())
+    assert statuses == {path: [200, 304, 200] for path in DISCOVERY}
+    assert second.items == [] and not fetched_again
+    assert second.stats["httpcache/revalidate"] == 3
+    assert second.stats["downloader/response_status_count/304"] == 3
+    assert second.stats.get("mizan/discovery/listing_pages") == 1  # read from the stored page
+    assert sorted(item["news_code"] for item in third.items) == sorted(a.news_code for a in new)
+    assert set(fetched_third) == {a.news_code for a in new}

@@ -6,11 +6,12 @@ from contextlib import suppress
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 from ..pipelines.store import StorePipeline
 from .discovery import DiscoveryTurn
 from .pipeline import SharedStorePipeline
+from .rate import INNER_HANDLERS, SharedRateHandler
 from .scheduler import SharedScheduler
 from .worker import DistributedCrawl
 
@@ -19,7 +20,7 @@ class DistributedCrawlAddon:
     """``ADDONS`` entry. Without ``MIZAN_REDIS_URL`` it stays out of the way (``NotConfigured``);
     with it: the shared scheduler, the worker extension (ahead of the monitors and the stats file,
     which read its figures), the discovery turn, and the store pipeline that reports what it
-    wrote."""
+    wrote; and the download handler that keeps every worker to one shared request rate."""
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DistributedCrawlAddon:
@@ -35,3 +36,18 @@ class DistributedCrawlAddon:
             settings.replace_in_component_priority_dict(
                 "ITEM_PIPELINES", StorePipeline, SharedStorePipeline
             )
+        share_the_rate(settings)
+
+
+def share_the_rate(settings: Settings) -> None:
+    """Put ``SharedRateHandler`` in front of the ``http``/``https`` handlers configured so far
+    (Scrapy's, or scrapy-playwright's from the browser add-on, which runs before this one), at
+    the priority the handlers were given, so a command-line override is wrapped too."""
+    handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
+    inner = {scheme: handlers[scheme] for scheme in ("http", "https") if handlers.get(scheme)}
+    priority = max(settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["addon"])
+    settings.set(INNER_HANDLERS, inner, priority)
+    wrapped = {scheme: SharedRateHandler for scheme in inner}
+    settings.set(
+        "DOWNLOAD_HANDLERS", {**settings.getdict("DOWNLOAD_HANDLERS"), **wrapped}, priority
+    )

@@ -78,6 +78,14 @@ def crawl_key(prefix: str, spider: str, arguments: Mapping[str, str], base_url: 
     return CrawlKey(prefix, spider, digest)
 
 
+def site_rate_key(prefix: str, base_url: str) -> str:
+    """The site's shared next-request moment: one per site (the base URL), not per crawl, so every
+    crawl of one site, whatever its spider and arguments, keeps to one rate."""
+    site = base_url.strip().rstrip("/").lower()
+    digest = hashlib.sha1(site.encode(), usedforsecurity=False).hexdigest()[:10]
+    return f"{prefix}:site:{digest}:next_request"
+
+
 def describe_arguments(arguments: Mapping[str, str]) -> str:
     """``from=2024-06-01 to=2024-06-10``: the spider arguments as given, for logs and ``status``."""
     return " ".join(f"{name}={value}" for name, value in sorted(arguments.items()))

@@ -1,5 +1,5 @@
 """``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1 [--allow-archive]
-[--challenge-share 0.2] [--script-body-share 0.1]``."""
+[--challenge-share 0.2] [--script-body-share 0.1] [--crawl-delay 1] [--validators]``."""
 
 from __future__ import annotations
 
@@ -36,6 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="share of articles (0-1) whose body is inserted by a script",
+    )
+    parser.add_argument(
+        "--crawl-delay",
+        type=float,
+        default=None,
+        help="seconds robots.txt asks between requests (a Crawl-delay line; none by default)",
+    )
+    parser.add_argument(
+        "--validators",
+        action="store_true",
+        help="ETag/Last-Modified on the feed, news sitemap and listings, and 304 to a client whose "
+        "If-None-Match/If-Modified-Since shows its copy is current",
     )
     parser.add_argument(
         "--break",
@@ -78,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
         archive_allowed=args.allow_archive,
         challenge_share=args.challenge_share,
         script_body_share=args.script_body_share,
+        crawl_delay=args.crawl_delay,
+        validators=args.validators,
         broken=tuple(part for part in args.broken.split(",") if part),
         short_links=args.short_links,
         failing=tuple(part for part in args.fail.split(",") if part),

@@ -190,8 +190,8 @@ def archive_sitemap(server: ReplicaServer, match: re.Match[str], query: Query) -
 
 
 def robots(server: ReplicaServer, match: re.Match[str], query: Query) -> Reply:
-    """``/robots.txt``: the CMS default rules and both sitemaps."""
-    return plain(feeds.robots(server.base_url, server.archive_allowed))
+    """``/robots.txt``: the CMS default rules (and a Crawl-delay when set) and both sitemaps."""
+    return plain(feeds.robots(server.base_url, server.archive_allowed, server.crawl_delay))
 
 
 ROUTES = [

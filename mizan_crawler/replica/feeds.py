@@ -111,9 +111,13 @@ def sitemap_index(months: Iterable[tuple[Month, datetime]], base_url: str) -> st
     return f'{XML_DECLARATION}<sitemapindex xmlns="{SITEMAP_NS}">{sitemaps}</sitemapindex>'
 
 
-def robots(base_url: str, archive_allowed: bool) -> str:
-    """The CMS's default robots.txt, optionally without the archive rule, and the sitemaps."""
+def robots(base_url: str, archive_allowed: bool, crawl_delay: float | None = None) -> str:
+    """The CMS's default robots.txt, optionally without the archive rule or with a
+    ``Crawl-delay``, and the sitemaps."""
     rules = [path for path in DISALLOWED if not (archive_allowed and path == "/fa/archive")]
-    lines = ["User-agent: *", *(f"Disallow: {path}" for path in rules), ""]
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in rules)]
+    if crawl_delay is not None:
+        lines.append(f"Crawl-delay: {crawl_delay:g}")
+    lines.append("")
     lines += [f"Sitemap: {base_url}/fa-sitemap-newsarchive", f"Sitemap: {base_url}/fa-sitemap-news"]
     return "\n".join(lines) + "\n"

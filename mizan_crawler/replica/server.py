@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
@@ -32,6 +32,7 @@ from .discovery import LISTING_PAGE_SIZE
 from .faults import FaultPlan
 from .replies import Reply, html, json_reply, not_found, redirect
 from .shortlinks import code_of_token
+from .validators import CONDITION_HEADERS, conditional
 
 __all__ = ["LISTING_PAGE_SIZE", "LoggedRequest", "ReplicaServer", "Reply"]
 
@@ -82,6 +83,8 @@ class ReplicaServer:
         short_links: bool = False,
         failing: tuple[str, ...] = (),
         listing_redesign: bool = False,
+        crawl_delay: float | None = None,
+        validators: bool = False,
     ) -> None:
         self.corpus = corpus
         # Irregularities of real sites, each off by default (see ``shown`` and ``answer``):
@@ -91,6 +94,10 @@ class ReplicaServer:
         self.short_links = short_links
         self.failing = failing
         self.listing_redesign = listing_redesign
+        # robots.txt asks for this many seconds between requests (None: no Crawl-delay line).
+        self.crawl_delay = crawl_delay
+        # Discovery documents carry ETag/Last-Modified and answer 304 to a current copy.
+        self.validators = validators
         # Template parts renamed on every article page (see breakage.py), for monitor tests.
         self.broken = broken
         self.faults = faults
@@ -223,8 +230,11 @@ class ReplicaServer:
                 "url": self.base_url + article.path,
             }
 
-    def answer(self, target: str, cookie_header: str = "") -> Reply:
-        """The reply to a GET of ``target`` (path and query) with that ``Cookie`` header."""
+    def answer(
+        self, target: str, cookie_header: str = "", conditions: Mapping[str, str] | None = None
+    ) -> Reply:
+        """The reply to a GET of ``target`` (path and query) with that ``Cookie`` header and
+        those conditional headers (``If-None-Match``, ``If-Modified-Since``)."""
         if self.refusal is not None:
             return self.refusal
         with self._lock:
@@ -234,6 +244,10 @@ class ReplicaServer:
         challenged = self.challenge(target, cookie_header)
         if challenged is not None:
             return challenged
+        return self._route(target, conditions or {})
+
+    def _route(self, target: str, conditions: Mapping[str, str]) -> Reply:
+        """The page ``target`` names, as the switches dress it."""
         parts = urlsplit(target)
         path, query = unquote(parts.path), parse_qs(parts.query)
         if any(FAILABLE[name].fullmatch(path) for name in self.failing):
@@ -241,7 +255,11 @@ class ReplicaServer:
         for pattern, route in ROUTES:
             match = pattern.fullmatch(path)
             if match:
-                return route(self, match, query)
+                reply = route(self, match, query)
+                if self.validators and route in VALIDATED_ROUTES:
+                    # Every page is a function of the clock, so nothing served changed after it.
+                    return conditional(reply, conditions, self.now)
+                return reply
         return not_found()
 
     def challenge(self, target: str, cookie_header: str) -> Reply | None:
@@ -365,6 +383,9 @@ def article_code(target: str) -> int | None:
     return None
 
 
+# The discovery documents a scheduled crawl reads every run: the feed, the news sitemap, listings.
+VALIDATED_ROUTES = frozenset({discovery.rss, discovery.news_sitemap, discovery.allnews})
+
 ROUTES: list[tuple[re.Pattern[str], Route]] = [
     *((pattern, ReplicaServer.article) for pattern in ARTICLE_PATHS),
     *discovery.ROUTES,
@@ -390,15 +411,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(send_body=False)
 
     def _reply(self, send_body: bool) -> None:
-        reply = self.replica.answer(self.path, self.headers.get("Cookie", ""))
-        self.replica.requests.append(LoggedRequest(self.path, reply.status, time.monotonic()))
+        arrived = time.monotonic()  # when the request came, not when its answer was ready
+        conditions = {
+            name: self.headers[name] for name in CONDITION_HEADERS if name in self.headers
+        }
+        reply = self.replica.answer(self.path, self.headers.get("Cookie", ""), conditions)
+        self.replica.requests.append(LoggedRequest(self.path, reply.status, arrived))
         if reply.fault == "slow":  # a server slow to answer at all: not even the status line yet
             time.sleep(self.replica.faults.slow_seconds if self.replica.faults else 0)
         self.send_response(reply.status, HTTPStatus(reply.status).phrase)
-        self.send_header("Content-Type", reply.content_type)
+        bodiless = reply.status == 304  # has no body; its headers update the client's copy
+        if not bodiless:
+            self.send_header("Content-Type", reply.content_type)
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
+        if not bodiless:
+            self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         if reply.fault == "truncated" and send_body:
             self.wfile.write(reply.body[: len(reply.body) // 2])
