@@ -134,7 +134,7 @@ def test_the_ledger_is_shown_by_stats(tmp_path: Path) -> None:
 
 
 def test_short_links_cost_nothing_once_known(tmp_path: Path) -> None:
-    with _replica(short_links=True) as replica:
+    with _replica(short_links=True, validators=True) as replica:
         first = run_crawl("news", replica.base_url, tmp_path)
         assert first.returncode == 0, first.log
         stored = set(stored_hashes(tmp_path))
@@ -146,6 +146,8 @@ def test_short_links_cost_nothing_once_known(tmp_path: Path) -> None:
         assert replica.article_fetches() - before == Counter(), "known articles fetched again"
         short_after = Counter(r.path for r in list(replica.requests) if r.path.startswith("/00"))
         assert short_after - short_before == Counter(), "known short links followed again"
+        discovery = ("/fa/rss/allnews", "/fa-sitemap-news", "/fa/allnews?p=1")
+        assert [replica.requests_for(path)[-1].status for path in discovery] == [304, 304, 304]
         with open_store(f"sqlite:///{_database(tmp_path)}") as store:
             links = store.short_links()
         assert set(links.values()) <= stored and len(links) >= len(stored) // 2
