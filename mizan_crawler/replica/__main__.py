@@ -1,5 +1,6 @@
 """``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1 [--allow-archive]
-[--challenge-share 0.2] [--script-body-share 0.1]``."""
+[--challenge-share 0.2] [--script-body-share 0.1] [--draft-share 0.08]
+[--sitemap-quirks duplicate-reference,gzip,publication-dates,failing-index]``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 
 from .corpus import Corpus
 from .server import ReplicaServer
+from .sitemap_quirks import SitemapQuirks
 
 logger = logging.getLogger("mizan_crawler.replica")
 
@@ -38,6 +40,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of articles (0-1) whose body is inserted by a script",
     )
     parser.add_argument(
+        "--draft-share",
+        type=float,
+        default=0.0,
+        help="share of articles (0-1) that waited 1-12 hours as drafts: their codes are lower "
+        "than those of articles published before them",
+    )
+    parser.add_argument(
+        "--sitemap-quirks",
+        type=SitemapQuirks.parse,
+        default=SitemapQuirks(),
+        help="archive sitemap irregularities, comma-separated: duplicate-reference, gzip, "
+        "publication-dates, failing-index",
+    )
+    parser.add_argument(
         "--break",
         dest="broken",
         default="",
@@ -53,13 +69,14 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("the replica serves on loopback addresses only")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     server = ReplicaServer(
-        Corpus(args.articles, seed=args.seed),
+        Corpus(args.articles, seed=args.seed, draft_share=args.draft_share),
         host=args.host,
         port=args.port,
         archive_allowed=args.allow_archive,
         challenge_share=args.challenge_share,
         script_body_share=args.script_body_share,
         broken=tuple(part for part in args.broken.split(",") if part),
+        sitemap_quirks=args.sitemap_quirks,
     )
     logger.info("Replica of %d articles at %s (seed %d)", args.articles, server.base_url, args.seed)
     try:

@@ -31,6 +31,7 @@ from .discovery import LISTING_PAGE_SIZE
 from .faults import FaultPlan
 from .replies import Reply, html, json_reply, not_found, redirect
 from .shortlinks import code_of_token
+from .sitemap_quirks import SitemapQuirks
 
 __all__ = ["LISTING_PAGE_SIZE", "LoggedRequest", "ReplicaServer", "Reply"]
 
@@ -77,8 +78,11 @@ class ReplicaServer:
         script_body_share: float = 0.0,
         broken: tuple[str, ...] = (),
         faults: FaultPlan | None = None,
+        sitemap_quirks: SitemapQuirks | None = None,
     ) -> None:
         self.corpus = corpus
+        # The archive sitemap's irregularities (see sitemap_quirks.py); none unless given.
+        self.sitemap_quirks = sitemap_quirks or SitemapQuirks()
         # Template parts renamed on every article page (see breakage.py), for monitor tests.
         self.broken = broken
         self.faults = faults
