@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 from datetime import datetime, timedelta
 
@@ -12,14 +13,16 @@ from scrapy import Request
 from mizan_crawler.dates import TEHRAN
 from mizan_crawler.fingerprints import NewsCodeFingerprinter, article_fingerprint
 from mizan_crawler.pages.discovery import (
+    SitemapBodyError,
     listing_pages,
     parse_feed,
     parse_listing,
     parse_sitemap,
     parse_w3c_datetime,
+    sitemap_body,
 )
 from mizan_crawler.spiders.base import is_on_site
-from mizan_crawler.spiders.sitemap_plan import plan_sitemap_fetches, urlset_month
+from mizan_crawler.spiders.sitemap_plan import chain_stops, plan_sitemap_fetches, urlset_month
 
 RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>میزان</title>
 <item><title>یک</title><link>https://www.mizanonline.ir/fa/news/4776124/%D8%A8%D8%A7</link>
@@ -65,6 +68,45 @@ def test_parse_sitemap_index_and_urlset() -> None:
     assert entries[1].lastmod == datetime(2024, 6, 2, 11, 30, tzinfo=TEHRAN)
 
 
+NEWS_URLSET = b"""<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:n="http://www.google.com/schemas/sitemap-news/0.9">
+<url><loc>https://www.mizanonline.ir/fa/news/5</loc><lastmod>2024-06-09T10:00:00+03:30</lastmod>
+<n:news><n:publication><n:name>x</n:name></n:publication><n:publication_date>2024-06-01T08:00:00+03:30</n:publication_date></n:news></url>
+<url><loc>https://www.mizanonline.ir/fa/news/6</loc><lastmod>2024-06-02</lastmod></url></urlset>"""
+
+
+def test_urlset_entries_carry_their_news_publication_date() -> None:
+    entries = parse_sitemap(NEWS_URLSET, "https://www.mizanonline.ir/x")[1]
+    assert [e.news_code for e in entries] == [5, 6]
+    assert entries[0].published == datetime(2024, 6, 1, 8, tzinfo=TEHRAN)
+    assert entries[0].lastmod == datetime(2024, 6, 9, 10, tzinfo=TEHRAN)
+    assert entries[1].published is None
+
+
+def test_sitemap_body_inflates_gzip_by_its_magic_bytes() -> None:
+    packed = sitemap_body(gzip.compress(URLSET))
+    assert packed.gzipped and packed.xml == URLSET
+    plain = sitemap_body(URLSET)  # a .xml.gz already inflated on the way (Content-Encoding)
+    assert not plain.gzipped and plain.xml == URLSET
+    assert [e.news_code for e in parse_sitemap(packed.xml, "https://h/x.xml.gz")[1]] == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("body", "max_size", "error"),
+    [
+        (gzip.compress(URLSET), len(URLSET) - 1, "once inflated"),
+        (gzip.compress(URLSET)[:-6], 0, "cut-off gzip"),
+        (b"\x1f\x8b\x07garbage garbage", 0, "corrupt gzip"),
+    ],
+)
+def test_sitemap_body_refuses_what_it_cannot_read_whole(
+    body: bytes, max_size: int, error: str
+) -> None:
+    with pytest.raises(SitemapBodyError, match=error):
+        sitemap_body(body, max_size)
+    assert sitemap_body(gzip.compress(URLSET), len(URLSET)).xml == URLSET
+
+
 @pytest.mark.parametrize(
     "body", [b"", b"not xml", b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><x>&a;</x>"]
 )
@@ -99,7 +141,7 @@ def test_plan_uses_lastmod_and_rising_codes() -> None:
     entries = _entries(
         (10, "2024-05-20T10:00:00+03:30"),  # before the range
         (11, "2024-06-05T10:00:00+03:30"),  # published before, edited inside: fetched, not kept
-        (9, "2024-06-10T10:00:00+03:30"),  # lower code than one surely before: out
+        (9, "2024-06-10T10:00:00+03:30"),  # lower code than one surely before: a draft, maybe
         (12, "2024-06-02T10:00:00+03:30"),
         (13, "2024-06-20T10:00:00+03:30"),
         (14, "2024-07-15T10:00:00+03:30"),  # in range, edited after it, or after it: walk
@@ -107,9 +149,53 @@ def test_plan_uses_lastmod_and_rising_codes() -> None:
         (16, None),
     )
     plan = plan_sitemap_fetches(entries, start, end)
-    assert plan.fetch == (11, 12, 13)
+    assert plan.fetch == (9, 11, 12, 13)
     assert plan.chain == (14, 15, 16)
+    assert plan.excluded == 1
+
+
+def test_plan_never_excludes_an_entry_modified_at_or_after_the_start() -> None:
+    """A draft: its code (5) was given before that of an article published before the range (8),
+    but it was published, and last modified, at the range's first second."""
+    start = datetime(2024, 6, 1, tzinfo=TEHRAN)
+    end = start + timedelta(days=10) - timedelta(seconds=1)
+    entries = _entries(
+        (4, "2024-05-31T23:00:00+03:30"),
+        (5, "2024-06-01T00:00:00+03:30"),
+        (8, "2024-05-31T23:59:59+03:30"),
+        (9, None),
+    )
+    plan = plan_sitemap_fetches(entries, start, end)
+    assert plan.fetch == (5,)
+    assert plan.chain == (9,)
     assert plan.excluded == 2
+
+
+def test_plan_with_publication_dates_fetches_exactly_the_range() -> None:
+    start = datetime(2024, 6, 1, tzinfo=TEHRAN)
+    end = start + timedelta(days=10) - timedelta(seconds=1)
+    published = {
+        3: datetime(2024, 5, 31, 23, 59, tzinfo=TEHRAN),
+        2: start,  # a draft: a lower code, published later
+        4: end,
+        5: end + timedelta(seconds=1),
+    }
+    lastmods = _entries((3, "2024-06-05T10:00:00+03:30"), (6, "2024-06-02T10:00:00+03:30"))
+    plan = plan_sitemap_fetches(lastmods, start, end, published)
+    assert plan.fetch == (2, 4, 6)  # 6 has no date: its lastmod decides
+    assert plan.chain == ()
+    assert plan.excluded_by_date == 2
+    assert plan.excluded == 0
+
+
+@pytest.mark.parametrize(
+    ("in_a_row", "lookahead", "stops"),
+    [(0, 50, False), (49, 50, False), (50, 50, True), (1, 1, True), (1, 0, True)],
+)
+def test_the_chain_stops_after_lookahead_codes_in_a_row(
+    in_a_row: int, lookahead: int, stops: bool
+) -> None:
+    assert chain_stops(in_a_row, lookahead) is stops
 
 
 def test_urlset_month_jalali_and_gregorian() -> None:

@@ -73,9 +73,14 @@ class ExpectedItemsMonitor(Monitor, SpiderMonitorMixin):
         expected = self.stats.get("mizan/discovery/requested", 0)
         if not expected:
             return
-        accounted = self.stats.get("item_scraped_count", 0) + sum(
-            self.stats.get(f"mizan/skipped/{reason}", 0)
-            for reason in ("http_404", "http_410", "cms_error_page")
+        # A backfill's candidates published outside its range were fetched to be looked at.
+        accounted = (
+            self.stats.get("item_scraped_count", 0)
+            + self.stats.get("mizan/discovery/outside_range", 0)
+            + sum(
+                self.stats.get(f"mizan/skipped/{reason}", 0)
+                for reason in ("http_404", "http_410", "cms_error_page")
+            )
         )
         minimum = _setting(self, "MIZAN_MIN_ITEM_RATIO", 0.9)
         if accounted < minimum * expected:

@@ -1,12 +1,16 @@
 """What discovery pages mean: the RSS feed, sitemaps and listing pages, as lists of entries.
 
 Each parser takes the page body (and the page URL to resolve links) and returns plain data; none
-does I/O or knows about the crawl.
+does I/O or knows about the crawl. Sitemaps come as real sites serve them: a ``.xml.gz`` file sent
+as ``application/x-gzip`` without ``Content-Encoding`` reaches the spider still compressed, so
+:func:`sitemap_body` recognises gzip by its magic bytes, whatever the headers say.
 """
 
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -14,6 +18,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
+from scrapy.utils.gz import gunzip
 
 from ..dates import TEHRAN, DateParseError, parse_jalali
 from ..text import to_ascii_digits
@@ -30,6 +35,7 @@ LISTING_LINKS = (
     ".news_list a.title",
 )
 PAGER = re.compile(r"صفحه\s*(\d+)\s*از\s*(\d+)")
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,52 @@ def _children(element: etree._Element) -> dict[str, str]:
     }
 
 
+class SitemapBodyError(ValueError):
+    """A sitemap body that cannot be read: corrupt gzip, or larger than allowed once inflated."""
+
+
+@dataclass(frozen=True)
+class SitemapBody:
+    """The XML of a sitemap response, and whether it came gzip-compressed."""
+
+    xml: bytes
+    gzipped: bool
+
+
+def sitemap_body(body: bytes, max_size: int = 0) -> SitemapBody:
+    """The XML of a sitemap response body: gzip (by its magic bytes) is inflated, to at most
+    ``max_size`` bytes (0: no bound), the bound Scrapy's own ``SitemapSpider`` applies with
+    ``DOWNLOAD_MAXSIZE``, so a small file cannot inflate into gigabytes. A ``.xml.gz`` URL whose
+    body is plain XML was already inflated on the way (``Content-Encoding: gzip``).
+
+    ``gunzip`` returns what it could inflate of a cut-off file; a sitemap cut off is a hole, so the
+    inflated size is checked against the gzip trailer (the size of the last member, which is the
+    whole file but for the rare concatenated ones: those are refused loudly, not read short)."""
+    if not body.startswith(GZIP_MAGIC):
+        return SitemapBody(body, gzipped=False)
+    try:
+        xml = gunzip(body, max_size=max_size)
+    except (OSError, EOFError, zlib.error, struct.error) as error:
+        raise SitemapBodyError(f"corrupt gzip ({error})") from None
+    except ValueError as error:  # Scrapy's size error is a ValueError of a private class
+        raise SitemapBodyError(f"over {max_size} bytes once inflated ({error})") from None
+    trailer = int.from_bytes(body[-4:], "little")
+    if len(xml) % 2**32 != trailer:
+        raise SitemapBodyError(
+            f"cut-off gzip: {len(xml)} bytes inflated, the trailer says {trailer}"
+        )
+    return SitemapBody(xml, gzipped=True)
+
+
+def _publication_date(element: etree._Element) -> datetime | None:
+    """``<news:news><news:publication_date>`` inside a urlset entry, read by local name so a
+    sitemap with a wrong namespace or prefix still gives it."""
+    for news in element:
+        if isinstance(news.tag, str) and etree.QName(news).localname == "news":
+            return parse_w3c_datetime(_children(news).get("publication_date"))
+    return None
+
+
 def parse_sitemap(body: bytes, page_url: str) -> tuple[list[SitemapRef], list[Entry]]:
     """A sitemap index (its urlsets) or a urlset (its entries); the other list is empty."""
     root = _xml_root(body)
@@ -95,7 +147,10 @@ def parse_sitemap(body: bytes, page_url: str) -> tuple[list[SitemapRef], list[En
         elif name == "url":
             entries.append(
                 Entry(
-                    loc, news_code_from_url(loc), lastmod=parse_w3c_datetime(fields.get("lastmod"))
+                    loc,
+                    news_code_from_url(loc),
+                    published=_publication_date(element),
+                    lastmod=parse_w3c_datetime(fields.get("lastmod")),
                 )
             )
     return refs, entries

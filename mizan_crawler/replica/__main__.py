@@ -1,5 +1,6 @@
 """``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1 [--allow-archive]
-[--challenge-share 0.2] [--script-body-share 0.1] [--crawl-delay 1] [--validators]``."""
+[--challenge-share 0.2] [--script-body-share 0.1] [--crawl-delay 1] [--validators]
+[--draft-share 0.08] [--sitemap-quirks duplicate-reference,gzip,publication-dates,failing-index]``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 
 from .corpus import Corpus
 from .server import ReplicaServer
+from .sitemap_quirks import SitemapQuirks
 
 logger = logging.getLogger("mizan_crawler.replica")
 
@@ -50,6 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
         "If-None-Match/If-Modified-Since shows its copy is current",
     )
     parser.add_argument(
+        "--draft-share",
+        type=float,
+        default=0.0,
+        help="share of articles (0-1) that waited 1-12 hours as drafts: their codes are lower "
+        "than those of articles published before them",
+    )
+    parser.add_argument(
+        "--sitemap-quirks",
+        type=SitemapQuirks.parse,
+        default=SitemapQuirks(),
+        help="archive sitemap irregularities, comma-separated: duplicate-reference, gzip, "
+        "publication-dates, failing-index",
+    )
+    parser.add_argument(
         "--break",
         dest="broken",
         default="",
@@ -61,8 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fail",
         default="",
-        help="discovery pages answering 500: feed, news_sitemap, listing, sitemap_index "
-        "(comma-separated)",
+        help="discovery pages answering 500: feed, news_sitemap, listing (comma-separated; the "
+        "sitemap index: --sitemap-quirks failing-index)",
     )
     parser.add_argument(
         "--redesign-listing",
@@ -84,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("the replica serves on loopback addresses only")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     server = ReplicaServer(
-        Corpus(args.articles, seed=args.seed),
+        Corpus(args.articles, seed=args.seed, draft_share=args.draft_share),
         host=args.host,
         port=args.port,
         archive_allowed=args.allow_archive,
@@ -97,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         failing=tuple(part for part in args.fail.split(",") if part),
         listing_redesign=args.redesign_listing,
         future_dated=frozenset(int(code) for code in args.future_dated.split(",") if code),
+        sitemap_quirks=args.sitemap_quirks,
     )
     logger.info("Replica of %d articles at %s (seed %d)", args.articles, server.base_url, args.seed)
     try:

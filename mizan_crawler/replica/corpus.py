@@ -1,11 +1,18 @@
 """A deterministic corpus of articles, built one article at a time from (seed, index).
 
 Nothing is held per article: any article is recomputed from its index, so a corpus of 100,000
-articles costs no more memory than one of ten. News codes rise with publication time, with gaps,
-and jump from six digits (mizanonline.com years, old theme) to seven, as on the live site.
+articles costs no more memory than one of ten. News codes rise with publication time (drafts
+aside, below), with gaps, and jump from six digits (mizanonline.com years, old theme) to seven, as
+on the live site.
 Publication time rises with the index too, so every "articles between two moments" question is a
 binary search over indices, never a scan. Edits and withdrawals have draws of their own, so lists
 can ask about them without building the article.
+
+With ``draft_share`` some articles are drafts: their code was given when the item was created,
+hours before it was published (``draft_hours``), so a draft's code is lower than the codes of
+articles published before it, as on a real CMS. Publication order stays index order (the binary
+searches stay valid); only codes move: they are handed out in creation order, a table of two
+integers per article built once, and only when drafts are asked for.
 """
 
 from __future__ import annotations
@@ -37,6 +44,8 @@ EDITED_SHARE = 0.15
 EDIT_DELAY_DAYS = (1, 10)
 EDIT_WINDOW = timedelta(days=EDIT_DELAY_DAYS[1])
 WITHDRAWN_SHARE = 0.01
+# A draft waits this many hours (uniformly drawn) between creation (its code) and publication.
+DRAFT_HOURS = (1.0, 12.0)
 
 
 @dataclass(frozen=True)
@@ -121,12 +130,20 @@ class Corpus:
         seed: int = 1,
         start: datetime = DEFAULT_START,
         end: datetime = DEFAULT_END,
+        *,
+        draft_share: float = 0.0,
+        draft_hours: tuple[float, float] = DRAFT_HOURS,
     ) -> None:
         if n < 1:
             raise ValueError("a corpus needs at least one article")
         self.n, self.seed, self.start, self.end = n, seed, start, end
         self.step = (end - start) / n
         self.first_new_index = min(n, max(0, math.ceil((NEW_ERA - start) / self.step)))
+        self.draft_share, self.draft_hours = draft_share, draft_hours
+        # Code slot of each index and index of each slot; None while codes follow the index.
+        self._slots: tuple[list[int], list[int]] | None = (
+            self._code_slots() if draft_share else None
+        )
 
     def __len__(self) -> int:
         return self.n
@@ -134,26 +151,52 @@ class Corpus:
     def _rng(self, index: int, purpose: str) -> random.Random:
         return random.Random(f"{self.seed}:{index}:{purpose}")
 
+    def _slot_code(self, slot: int) -> int:
+        """The code of the ``slot``-th code handed out (its era's base, a stride, a gap)."""
+        offset = self._rng(slot, "code").randrange(CODE_STRIDE)
+        if slot < self.first_new_index:
+            return OLD_CODE_BASE + CODE_STRIDE * slot + offset
+        return NEW_CODE_BASE + CODE_STRIDE * (slot - self.first_new_index) + offset
+
+    def is_draft(self, index: int) -> bool:
+        """Whether the article at ``index`` waited as a draft between its code and publication."""
+        return bool(self.draft_share) and self._rng(index, "draft").random() < self.draft_share
+
+    def created(self, index: int) -> datetime:
+        """When the article at ``index`` was created, so given its code: hours before
+        publication for a draft, at publication otherwise."""
+        published = self.published(index)
+        if not self.is_draft(index):
+            return published
+        hours = self._rng(index, "draft_delay").uniform(*self.draft_hours)
+        return published - timedelta(hours=hours)
+
+    def _code_slots(self) -> tuple[list[int], list[int]]:
+        """Codes handed out in creation order, each era on its own (a draft keeps its era)."""
+        slot_of, index_at = [0] * self.n, [0] * self.n
+        for era in (range(self.first_new_index), range(self.first_new_index, self.n)):
+            created = sorted(era, key=lambda index: (self.created(index), index))
+            for slot, index in zip(era, created, strict=True):
+                slot_of[index], index_at[slot] = slot, index
+        return slot_of, index_at
+
     def news_code(self, index: int) -> int:
         """The news code of the article at ``index``."""
-        offset = self._rng(index, "code").randrange(CODE_STRIDE)
-        if index < self.first_new_index:
-            return OLD_CODE_BASE + CODE_STRIDE * index + offset
-        return NEW_CODE_BASE + CODE_STRIDE * (index - self.first_new_index) + offset
+        return self._slot_code(index if self._slots is None else self._slots[0][index])
 
     def index_of(self, news_code: int) -> int | None:
         """The index of the article with ``news_code``, or ``None`` if there is none."""
         if news_code >= NEW_CODE_BASE:
-            index = self.first_new_index + (news_code - NEW_CODE_BASE) // CODE_STRIDE
+            slot = self.first_new_index + (news_code - NEW_CODE_BASE) // CODE_STRIDE
         elif news_code >= OLD_CODE_BASE:
-            index = (news_code - OLD_CODE_BASE) // CODE_STRIDE
-            if index >= self.first_new_index:
+            slot = (news_code - OLD_CODE_BASE) // CODE_STRIDE
+            if slot >= self.first_new_index:
                 return None
         else:
             return None
-        if index >= self.n or self.news_code(index) != news_code:
+        if slot >= self.n or self._slot_code(slot) != news_code:
             return None
-        return index
+        return slot if self._slots is None else self._slots[1][slot]
 
     def published(self, index: int) -> datetime:
         """Publication moment of the article at ``index`` (whole minutes, Iran time)."""

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import TYPE_CHECKING
 
-from . import feeds, jalali, render
+from . import feeds, jalali, render, sitemap_quirks
 from .corpus import EDIT_WINDOW, ReplicaArticle, lastmod
 from .replies import Reply, html, not_found, plain, xml
 from .words import SERVICES
@@ -176,9 +176,14 @@ def _months(server: ReplicaServer) -> Iterator[tuple[jalali.Month, range]]:
 
 def archive_sitemap(server: ReplicaServer, match: re.Match[str], query: Query) -> Reply:
     """``/fa-sitemap-newsarchive``: the index of months; with ``?y=&m=``, one month's urlset."""
+    quirks = server.sitemap_quirks
     if "y" not in query and "m" not in query:
-        months = ((month, _month_lastmod(server, span)) for month, span in _months(server))
-        return xml(feeds.sitemap_index(months, server.base_url))
+        if quirks.failing_index:
+            return sitemap_quirks.failing_index()
+        months = [(month, _month_lastmod(server, span)) for month, span in _months(server)]
+        if quirks.duplicate_reference and months:
+            months.append(months[-1])
+        return xml(feeds.sitemap_index(months, server.base_url, quirks.month_path))
     year, number = int_param(query, "y", 0), int_param(query, "m", 0)
     try:
         span = month_span(server, (year, number))
@@ -186,7 +191,16 @@ def archive_sitemap(server: ReplicaServer, match: re.Match[str], query: Query) -
         return not_found()
     if not server.catalog.live_count(span):
         return not_found()
-    return xml(feeds.urlset(_entries(server, _live(server, span)), server.base_url))
+    entries = _entries(server, _live(server, span))
+    return xml(feeds.urlset(entries, server.base_url, quirks.publication_dates))
+
+
+def archive_sitemap_gzip(server: ReplicaServer, match: re.Match[str], query: Query) -> Reply:
+    """``/fa-sitemap-newsarchive.xml.gz?y=&m=``: a month's urlset as a gzip file, when the
+    ``gzip`` quirk is on (the index then points here)."""
+    if not server.sitemap_quirks.gzip or "y" not in query or "m" not in query:
+        return not_found()
+    return sitemap_quirks.gzipped(archive_sitemap(server, match, query))
 
 
 def robots(server: ReplicaServer, match: re.Match[str], query: Query) -> Reply:
@@ -201,5 +215,6 @@ ROUTES = [
     (re.compile(r"/fa/rss/allnews/?"), rss),
     (re.compile(r"/fa-sitemap-news/?"), news_sitemap),
     (re.compile(r"/fa-sitemap-newsarchive/?"), archive_sitemap),
+    (re.compile(re.escape(sitemap_quirks.GZIP_PATH)), archive_sitemap_gzip),
     (re.compile(r"/robots\.txt"), robots),
 ]

@@ -7,7 +7,7 @@ news code; sitemaps give the canonical path with the slug percent-encoded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
@@ -69,14 +69,21 @@ def rss(
     )
 
 
+def _news_element(article: ReplicaArticle) -> str:
+    """The Google News ``<news:news>`` of an article: its publication date, among others."""
+    return (
+        f"<news:news><news:publication>"
+        f"<news:name>{SITE_NAME}</news:name><news:language>fa</news:language></news:publication>"
+        f"<news:publication_date>{article.published.isoformat()}</news:publication_date>"
+        f"<news:title>{escape(article.title)}</news:title></news:news>"
+    )
+
+
 def _news_url(entry: Entry, base_url: str) -> str:
     article, modified = entry
     return (
         f"<url><loc>{escape(base_url + article.encoded_path)}</loc>"
-        f"<lastmod>{modified.isoformat()}</lastmod><news:news><news:publication>"
-        f"<news:name>{SITE_NAME}</news:name><news:language>fa</news:language></news:publication>"
-        f"<news:publication_date>{article.published.isoformat()}</news:publication_date>"
-        f"<news:title>{escape(article.title)}</news:title></news:news></url>"
+        f"<lastmod>{modified.isoformat()}</lastmod>{_news_element(article)}</url>"
     )
 
 
@@ -86,14 +93,17 @@ def news_sitemap(entries: Iterable[Entry], base_url: str) -> str:
     return f'{XML_DECLARATION}<urlset xmlns="{SITEMAP_NS}" xmlns:news="{NEWS_NS}">{urls}</urlset>'
 
 
-def urlset(entries: Iterable[Entry], base_url: str) -> str:
-    """A plain ``<urlset>``: ``<loc>`` and ``<lastmod>`` per article."""
+def urlset(entries: Iterable[Entry], base_url: str, publication_dates: bool = False) -> str:
+    """A plain ``<urlset>``: ``<loc>`` and ``<lastmod>`` per article, and with
+    ``publication_dates`` each article's ``<news:news>`` too."""
     urls = "".join(
         f"<url><loc>{escape(base_url + article.encoded_path)}</loc>"
-        f"<lastmod>{modified.isoformat()}</lastmod></url>"
+        f"<lastmod>{modified.isoformat()}</lastmod>"
+        f"{_news_element(article) if publication_dates else ''}</url>"
         for article, modified in entries
     )
-    return f'{XML_DECLARATION}<urlset xmlns="{SITEMAP_NS}">{urls}</urlset>'
+    news = f' xmlns:news="{NEWS_NS}"' if publication_dates else ""
+    return f'{XML_DECLARATION}<urlset xmlns="{SITEMAP_NS}"{news}>{urls}</urlset>'
 
 
 def month_sitemap_path(month: Month) -> str:
@@ -101,10 +111,14 @@ def month_sitemap_path(month: Month) -> str:
     return f"/fa-sitemap-newsarchive?y={month[0]}&m={month[1]}"
 
 
-def sitemap_index(months: Iterable[tuple[Month, datetime]], base_url: str) -> str:
-    """A ``<sitemapindex>`` with one monthly urlset per entry."""
+def sitemap_index(
+    months: Iterable[tuple[Month, datetime]],
+    base_url: str,
+    path: Callable[[Month], str] = month_sitemap_path,
+) -> str:
+    """A ``<sitemapindex>`` with one monthly urlset per entry, each at ``path(month)``."""
     sitemaps = "".join(
-        f"<sitemap><loc>{escape(base_url + month_sitemap_path(month))}</loc>"
+        f"<sitemap><loc>{escape(base_url + path(month))}</loc>"
         f"<lastmod>{modified.isoformat()}</lastmod></sitemap>"
         for month, modified in months
     )

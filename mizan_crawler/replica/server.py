@@ -32,6 +32,7 @@ from .discovery import LISTING_PAGE_SIZE
 from .faults import FaultPlan
 from .replies import Reply, html, json_reply, not_found, redirect
 from .shortlinks import code_of_token
+from .sitemap_quirks import SitemapQuirks
 from .validators import CONDITION_HEADERS, conditional
 
 __all__ = ["LISTING_PAGE_SIZE", "LoggedRequest", "ReplicaServer", "Reply"]
@@ -85,6 +86,7 @@ class ReplicaServer:
         listing_redesign: bool = False,
         crawl_delay: float | None = None,
         validators: bool = False,
+        sitemap_quirks: SitemapQuirks | None = None,
     ) -> None:
         self.corpus = corpus
         # Irregularities of real sites, each off by default (see ``shown`` and ``answer``):
@@ -98,6 +100,8 @@ class ReplicaServer:
         self.crawl_delay = crawl_delay
         # Discovery documents carry ETag/Last-Modified and answer 304 to a current copy.
         self.validators = validators
+        # The archive sitemap's irregularities (see sitemap_quirks.py); none unless given.
+        self.sitemap_quirks = sitemap_quirks or SitemapQuirks()
         # Template parts renamed on every article page (see breakage.py), for monitor tests.
         self.broken = broken
         self.faults = faults
@@ -364,7 +368,6 @@ FAILABLE = {
     "feed": re.compile(r"/fa/rss/allnews/?"),
     "news_sitemap": re.compile(r"/fa-sitemap-news/?"),
     "listing": re.compile(r"/fa/allnews/?"),
-    "sitemap_index": re.compile(r"/fa-sitemap-newsarchive/?"),
 }
 
 ARTICLE_PATHS = [

@@ -7,7 +7,9 @@
 
 Days are inclusive, in Iran time. Stored articles are not fetched again, so a backfill killed at
 any moment and started again with the same arguments carries on where it stopped: the store is
-the checkpoint, which survives SIGKILL.
+the checkpoint, which survives SIGKILL. A discovery source (the sitemap index, a urlset, the
+archive listings) that fails or lists nothing is named in the log and the stats, and the backfill
+ends ``discovery_failed`` once it has fetched what the others gave: never green with a hole.
 """
 
 from __future__ import annotations
@@ -22,21 +24,41 @@ from urllib.parse import urlencode
 
 import jdatetime
 import scrapy
-from scrapy.exceptions import CloseSpider, UsageError
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider, DontCloseSpider, UsageError
 from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url
 
 from ..dates import DateParseError, day_end, day_start, parse_day
 from ..items import Article
-from ..pages.discovery import SitemapRef, listing_pages, parse_listing, parse_sitemap
+from ..pages.discovery import (
+    Entry,
+    SitemapBodyError,
+    SitemapRef,
+    listing_pages,
+    parse_listing,
+    parse_sitemap,
+    sitemap_body,
+)
 from .base import MizanSpider
-from .sitemap_plan import Plan, plan_sitemap_fetches, urlset_month
+from .sitemap_plan import Plan, chain_stops, plan_sitemap_fetches, urlset_month
 
 SITEMAP_INDEX_PATH = "/fa-sitemap-newsarchive"
 ARCHIVE_PATH = "/fa/archive"
 ARCHIVE_PAGE_SIZE = 100
 CODE_RANGE = re.compile(r"(\d+)\s*-\s*(\d+)")
 MAX_CODE_RANGE = 5_000_000
+# Codes in a row published after the range before the walk above the ceiling stops. Such a run
+# below a code of the range can only be drafts still unpublished at the range's end: the draft
+# share of the codes created in the hours a draft waits. 8% drafts (as measured), 40 codes an hour
+# and 12-hour waits give under 40 at the very worst; 50 is a margin over that, and costs at most
+# 50 requests once per backfill.
+DEFAULT_LOOKAHEAD = 50
+SOURCE_STAT = "mizan/discovery/source/{source}/{what}"
+DISCOVERY_FAILED = "discovery_failed"
 
 
 @dataclass(frozen=True)
@@ -74,6 +96,13 @@ def _code_range(text: str) -> range:
     return range(first, last + 1)
 
 
+def describe_failure(failure: Failure) -> str:
+    """A failed request's error in a few words: the HTTP status, or the exception."""
+    if failure.check(HttpError):
+        return f"HTTP {failure.value.response.status}"
+    return f"{failure.type.__name__ if failure.type else 'error'}: {failure.getErrorMessage()}"
+
+
 def _jalali_day(moment: datetime) -> str:
     local = jdatetime.date.fromgregorian(date=moment.date())
     return f"{local.year:04d}/{local.month:02d}/{local.day:02d}"
@@ -94,12 +123,23 @@ class BackfillSpider(MizanSpider):
         if source not in ("sitemap", "archive"):
             raise UsageError(f"-a source={source!r}: use sitemap (default) or archive")
         self.source = source
-        self.urlsets_pending = 0
+        self.urlsets_pending: set[str] = set()  # requested urlsets not yet answered
+        self.planned = False
         # Only what planning needs, per news code: a sitemap may list hundreds of thousands.
-        self.lastmods: dict[int, datetime | None] = {}
+        self.lastmods: dict[int, datetime | None] = {}  # entries without a publication date
+        self.published: dict[int, datetime] = {}  # entries with one
         self.pending: deque[int] = deque()  # planned codes not yet requested
-        self.chain: list[int] = []
+        self.chain: deque[int] = deque()
+        self.after_in_a_row = 0  # chain codes published after the range since the last one in it
         self.stored_epochs: dict[int, int | None] = {}
+        self.failed_sources: dict[str, str] = {}  # discovery source: its error
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BackfillSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, BackfillSpider)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         store = self.open_store()
@@ -113,7 +153,9 @@ class BackfillSpider(MizanSpider):
                 yield self._archive_page(1)
                 return
             yield scrapy.Request(
-                self.base_url + SITEMAP_INDEX_PATH, callback=self.parse_index, errback=self.on_error
+                self.base_url + SITEMAP_INDEX_PATH,
+                callback=self.parse_index,
+                errback=self.on_index_error,
             )
         finally:
             if store is not None:
@@ -150,10 +192,13 @@ class BackfillSpider(MizanSpider):
     def parse_archive(self, response: Response, page: int) -> Iterator[scrapy.Request]:
         assert self.range is not None
         entries = parse_listing(response.selector, response.url)
+        self._found("archive", len(entries))
+        pager = listing_pages(response.selector)
+        if page == 1 and not entries and pager is None:
+            self._failed("archive", response.url, "the first page lists no article and no pager")
         for entry in entries:
             if entry.published is None or entry.published in self.range:
                 yield from self._fetch(entry.url)
-        pager = listing_pages(response.selector)
         if entries and (pager is None or page < pager[1]):
             yield self._archive_page(page + 1)
 
@@ -164,52 +209,155 @@ class BackfillSpider(MizanSpider):
             )
             self.logger.error(message)
             raise CloseSpider("archive_disallowed")
-        self.on_error(failure)
+        self._failed("archive", failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
+
+    # Discovery sources ------------------------------------------------------------------------
+
+    def _found(self, source: str, count: int) -> None:
+        """Count what a discovery source listed (``mizan/discovery/source/<source>/found``)."""
+        self.crawler.stats.inc_value(SOURCE_STAT.format(source=source, what="found"), count)
+
+    def _failed(self, source: str, url: str, error: str) -> None:
+        """A source that failed or listed nothing: one ERROR line naming it, its URL and error,
+        ``mizan/discovery/source/<source>/failed``, and a crawl that ends ``discovery_failed``."""
+        self.logger.error("Discovery source %s failed at %s: %s", source, url, error)
+        known = self.failed_sources.get(source)
+        self.failed_sources[source] = f"{known}; {url}: {error}" if known else f"{url}: {error}"
+        self.crawler.stats.set_value(
+            SOURCE_STAT.format(source=source, what="failed"), self.failed_sources[source]
+        )
+
+    def on_idle(self, spider: scrapy.Spider) -> None:
+        """When nothing is left to do: plan from what came back if some urlset request vanished
+        (dropped by a middleware, never answered); close ``discovery_failed`` if a source failed."""
+        if self.urlsets_pending and not self.planned:
+            for url in self.urlsets_pending:
+                self._failed("urlsets", url, "the request vanished: never answered, never failed")
+            engine = self.crawler.engine
+            assert engine is not None
+            for request in self._plan():
+                engine.crawl(request)
+            raise DontCloseSpider
+        if self.failed_sources:
+            raise CloseSpider(DISCOVERY_FAILED)
 
     # Sitemap archive --------------------------------------------------------------------------
 
     def parse_index(self, response: Response) -> Iterator[scrapy.Request]:
         assert self.range is not None
-        refs, _ = parse_sitemap(response.body, response.url)
+        try:
+            refs = self._sitemap(response)[0]
+        except SitemapBodyError as error:
+            self._failed("sitemap_index", response.url, str(error))
+            return
+        unique = list({canonicalize_url(ref.url): ref for ref in refs}.values())
+        self._found("sitemap_index", len(unique))
+        if len(unique) < len(refs):
+            self.crawler.stats.set_value(
+                "mizan/discovery/urlset_duplicates", len(refs) - len(unique)
+            )
+        if not unique:
+            self._failed("sitemap_index", response.url, "it lists no urlset")
+            return
         pattern = re.compile(self.crawler.settings.get("MIZAN_SITEMAP_MONTH_PATTERN"))
-        chosen = [ref for ref in refs if self._may_hold_range(ref, pattern)]
+        chosen = [ref for ref in unique if self._may_hold_range(ref, pattern)]
         self.crawler.stats.set_value("mizan/discovery/urlsets", len(chosen))
-        self.urlsets_pending = len(chosen)
+        self.urlsets_pending = {ref.url for ref in chosen}
+        if not chosen:
+            self.logger.warning("No urlset of the sitemap index can hold the range")
         for ref in chosen:
-            yield scrapy.Request(ref.url, callback=self.parse_urlset, errback=self.on_urlset_error)
+            yield scrapy.Request(
+                ref.url,
+                callback=self.parse_urlset,
+                errback=self.on_urlset_error,
+                cb_kwargs={"urlset": ref.url},  # kept through redirects, unlike the URL
+            )
+
+    def on_index_error(self, failure: Failure) -> None:
+        self._failed("sitemap_index", failure.request.url, describe_failure(failure))  # type: ignore[attr-defined]
 
     def _may_hold_range(self, ref: SitemapRef, pattern: re.Pattern[str]) -> bool:
-        """Skip urlsets last edited before the range, and those whose month lies outside it."""
+        """Skip urlsets last edited before the range, and those whose month lies outside it; a
+        urlset whose URL names no month is read in full (counted)."""
         assert self.range is not None
         if ref.lastmod is not None and ref.lastmod < self.range.start:
             return False
         month = urlset_month(ref.url, pattern)
-        return month is None or (month[0] <= self.range.end and month[1] >= self.range.start)
+        if month is None:
+            self.crawler.stats.inc_value("mizan/discovery/urlsets_without_month")
+            return True
+        return month[0] <= self.range.end and month[1] >= self.range.start
 
-    def parse_urlset(self, response: Response) -> Iterator[scrapy.Request]:
-        for entry in parse_sitemap(response.body, response.url)[1]:
-            if entry.news_code is not None:
-                self.lastmods[entry.news_code] = entry.lastmod
-        yield from self._urlset_done()
+    def _sitemap(self, response: Response) -> tuple[list[SitemapRef], list[Entry]]:
+        """The sitemap in ``response``, gzip or not (raises :class:`SitemapBodyError`)."""
+        max_size = response.meta.get(
+            "download_maxsize", self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        )
+        body = sitemap_body(response.body, max_size)
+        if body.gzipped:
+            self.crawler.stats.inc_value("mizan/discovery/gzip_sitemaps")
+        return parse_sitemap(body.xml, response.url)
+
+    def parse_urlset(self, response: Response, urlset: str) -> Iterator[scrapy.Request]:
+        if urlset not in self.urlsets_pending:  # already given up on in on_idle
+            return
+        entries = self._urlset_entries(response, urlset)
+        self._found("urlsets", len(entries))
+        for entry in entries:
+            self._remember(entry)
+        yield from self._urlset_done(urlset)
+
+    def _urlset_entries(self, response: Response, urlset: str) -> list[Entry]:
+        """The entries of a urlset; one that cannot be read or lists nothing fails ``urlsets``
+        (the index names only months with articles: an empty one is a broken one)."""
+        try:
+            entries = self._sitemap(response)[1]
+        except SitemapBodyError as error:
+            self._failed("urlsets", urlset, str(error))
+            return []
+        if not entries:
+            self._failed("urlsets", urlset, f"no entries in its {len(response.body)} bytes")
+        return entries
+
+    def _remember(self, entry: Entry) -> None:
+        """What planning needs of one entry: its publication date where the sitemap gives it (a
+        better source than ``lastmod``), else its ``lastmod``."""
+        if entry.news_code is None:
+            return
+        if entry.published is not None:
+            self.published[entry.news_code] = entry.published
+            self.crawler.stats.inc_value("mizan/discovery/entries_with_publication_date")
+        else:
+            self.lastmods[entry.news_code] = entry.lastmod
 
     def on_urlset_error(self, failure: Failure) -> Iterator[scrapy.Request]:
-        self.on_error(failure)
-        yield from self._urlset_done()
+        urlset = failure.request.cb_kwargs["urlset"]  # type: ignore[attr-defined]
+        if urlset in self.urlsets_pending:
+            self._failed("urlsets", urlset, describe_failure(failure))
+            yield from self._urlset_done(urlset)
 
-    def _urlset_done(self) -> Iterator[scrapy.Request]:
-        self.urlsets_pending -= 1
-        if self.urlsets_pending > 0:
-            return
+    def _urlset_done(self, url: str) -> Iterator[scrapy.Request]:
+        self.urlsets_pending.discard(url)
+        if not self.urlsets_pending:
+            yield from self._plan()
+
+    def _plan(self) -> Iterator[scrapy.Request]:
+        """Once every urlset is in: what to fetch, the first window of it, and the chain."""
         assert self.range is not None
-        plan: Plan = plan_sitemap_fetches(self.lastmods, self.range.start, self.range.end)
-        self.crawler.stats.set_value("mizan/discovery/sitemap_entries", len(self.lastmods))
-        self.crawler.stats.set_value("mizan/discovery/outside_by_lastmod", plan.excluded)
-        self.crawler.stats.set_value("mizan/progress/total", len(plan.fetch) + len(plan.chain))
-        self.lastmods = {}
+        self.urlsets_pending, self.planned = set(), True
+        plan: Plan = plan_sitemap_fetches(
+            self.lastmods, self.range.start, self.range.end, self.published
+        )
+        stats = self.crawler.stats
+        stats.set_value("mizan/discovery/sitemap_entries", len(self.lastmods) + len(self.published))
+        stats.set_value("mizan/discovery/outside_by_lastmod", plan.excluded)
+        stats.set_value("mizan/discovery/outside_by_publication_date", plan.excluded_by_date)
+        stats.set_value("mizan/progress/total", len(plan.fetch) + len(plan.chain))
+        self.lastmods, self.published = {}, {}
         self.pending = deque(plan.fetch)
         yield from self._refill(self._window())
-        self.chain = list(plan.chain)
-        self.stored_epochs = self._stored_epochs(self.chain)
+        self.chain = deque(plan.chain)
+        self.stored_epochs = self._stored_epochs(list(self.chain))
         yield from self._next_in_chain()
 
     def _stored_epochs(self, codes: list[int]) -> dict[int, int | None]:
@@ -221,23 +369,38 @@ class BackfillSpider(MizanSpider):
         finally:
             store.close()
 
+    def _lookahead(self) -> int:
+        return self.crawler.settings.getint("MIZAN_BACKFILL_LOOKAHEAD", DEFAULT_LOOKAHEAD)
+
     def _next_in_chain(self) -> Iterator[scrapy.Request]:
-        """Codes above the last one surely published in range, fetched in order until one is
-        published after the range: codes rise with publication time, so none after it can be in."""
+        """Codes above the last one surely published in range, fetched in rising order until
+        ``MIZAN_BACKFILL_LOOKAHEAD`` in a row are published after the range (see sitemap_plan)."""
         assert self.range is not None
         while self.chain:
-            code = self.chain.pop(0)
+            code = self.chain.popleft()
             epoch = self.stored_epochs.get(code)
             if code in self.known and not self.refresh and epoch is not None:
-                if epoch > self.range.end.timestamp():
-                    self.chain.clear()
+                self._chain_step(after=epoch > self.range.end.timestamp())
                 continue
             request = self.article_request(
                 self._article_url(code), callback=self.parse_chained, errback=self.on_chain_error
             )
             if request is not None:
+                if self.after_in_a_row:  # the strict rule would have stopped before this one
+                    self.crawler.stats.inc_value("mizan/discovery/lookahead_fetches")
                 yield request
                 return
+
+    def _chain_step(self, after: bool | None) -> None:
+        """One code of the chain seen: published after the range, not, or unknown (no article)."""
+        if after is None:
+            return
+        if not after:
+            self.after_in_a_row = 0
+            return
+        self.after_in_a_row += 1
+        if chain_stops(self.after_in_a_row, self._lookahead()):
+            self.chain.clear()
 
     # Articles ---------------------------------------------------------------------------------
 
@@ -268,17 +431,20 @@ class BackfillSpider(MizanSpider):
         if request is not None:
             yield request
 
-    def _in_range(self, response: Response) -> tuple[list[Article], bool]:
-        """The page's article if published in the range, and whether it was published after it."""
+    def _in_range(self, response: Response) -> tuple[list[Article], bool | None]:
+        """The page's article if published in the range, and whether it was published after it
+        (``None`` when the page shows no publication time)."""
         assert self.range is not None
-        kept, after = [], False
+        kept: list[Article] = []
+        after: bool | None = None
         for article in self.parse_article(response):
             moment = datetime.fromisoformat(article.published_at) if article.published_at else None
             if moment is None or moment in self.range:
                 kept.append(article)  # an unreadable date is the validator's to report
+                after = False if moment is not None else after
             else:
                 self.crawler.stats.inc_value("mizan/discovery/outside_range")
-                after = after or moment > self.range.end
+                after = moment > self.range.end
         return kept, after
 
     def parse_ranged(self, response: Response) -> Iterator[Article | scrapy.Request]:
@@ -293,10 +459,10 @@ class BackfillSpider(MizanSpider):
 
     def parse_chained(self, response: Response) -> Iterator[Article | scrapy.Request]:
         kept, after = self._in_range(response)
+        if kept and self.after_in_a_row:  # found only because the walk looked ahead
+            self.crawler.stats.inc_value("mizan/discovery/lookahead_found", len(kept))
         yield from kept
-        if after:
-            self.chain.clear()
-            return
+        self._chain_step(after)
         yield from self._next_in_chain()
 
     def on_chain_error(self, failure: Failure) -> Iterator[scrapy.Request]:

@@ -1,18 +1,24 @@
-"""Which sitemap entries a backfill must fetch, from their ``lastmod`` and news codes alone.
+"""Which sitemap entries a backfill must fetch, from their ``lastmod``, news codes and, where the
+sitemap gives it, ``<news:publication_date>``.
 
-A sitemap gives each article's last modification, not its publication: ``published <= lastmod``.
-News codes rise with publication time. So, for a range [start, end]:
+An entry with a publication date is decided by it: fetched exactly when it lies in the range, no
+guess needed. Otherwise the sitemap gives only the last modification: ``published <= lastmod``.
+News codes mostly rise with publication time, but not strictly: a CMS gives the code when an item
+is created, and a draft published hours later has a lower code than articles published before it.
+So, for a range [start, end]:
 
-- an entry last modified before ``start`` was published before it: out, and so is every lower
-  code (``floor`` is the highest such code);
-- an entry last modified by ``end`` was published by ``end``, and so was every lower code
-  (``ceiling`` is the highest such code): codes in (floor, ceiling] are fetched, and each is kept
-  only if its page shows a publication inside the range (an article published just before
-  ``start`` and edited inside the range is fetched but not kept);
-- codes above ``ceiling`` may be articles of the range edited after it: they are fetched one at a
-  time in rising order until one turns out to be published after ``end`` (the ``chain``).
+- an entry last modified before ``start`` was published before it: out. Nothing else is ruled out
+  by its code (a lower code than such an entry may be a draft published inside the range);
+- ``ceiling`` is the highest code last modified by ``end`` (so surely published by then): codes up
+  to it are fetched, and each is kept only if its page shows a publication inside the range (an
+  article published before ``start`` and edited inside the range is fetched, not kept);
+- codes above ``ceiling`` were all modified after ``end``: articles of the range edited after it,
+  drafts of the range's last hours published after it, and everything published later. They are
+  fetched one at a time in rising order (the ``chain``) until ``lookahead`` codes in a row turn out
+  to be published after ``end``: a run of such codes below one published in the range can only be
+  drafts still waiting at ``end``, never more than the site creates in the hours a draft waits.
 
-Nothing inside the range is missed, and only a handful of pages outside it are fetched.
+Nothing inside the range is missed, and a bounded number of pages outside it is fetched.
 """
 
 from __future__ import annotations
@@ -31,27 +37,44 @@ JALALI_YEAR_LIMIT = 1700
 
 @dataclass(frozen=True)
 class Plan:
-    """Codes to fetch at once, codes to walk in order, and how many entries were ruled out."""
+    """Codes to fetch at once, codes to walk in order, and how many entries were ruled out by
+    their ``lastmod`` and by their publication date."""
 
     fetch: tuple[int, ...]
     chain: tuple[int, ...]
     excluded: int
+    excluded_by_date: int = 0
 
 
 def plan_sitemap_fetches(
-    lastmods: Mapping[int, datetime | None], start: datetime, end: datetime
+    lastmods: Mapping[int, datetime | None],
+    start: datetime,
+    end: datetime,
+    published: Mapping[int, datetime] | None = None,
 ) -> Plan:
-    """Split sitemap entries (news code: lastmod) for a backfill of [start, end]."""
-    before = [code for code, lastmod in lastmods.items() if lastmod is not None and lastmod < start]
-    floor = max(before, default=-1)
-    candidates = sorted(code for code in lastmods if code > floor)
-    settled = [
-        code for code in candidates if (lastmod := lastmods[code]) is not None and lastmod <= end
-    ]
-    ceiling = max(settled, default=floor)
-    fetch = tuple(code for code in candidates if code <= ceiling)
-    chain = tuple(code for code in candidates if code > ceiling)
-    return Plan(fetch=fetch, chain=chain, excluded=len(lastmods) - len(candidates))
+    """Split sitemap entries for a backfill of [start, end]: ``lastmods`` (news code: lastmod) of
+    entries without a publication date, ``published`` (news code: publication) of those with one."""
+    dated = published or {}
+    in_range = {code for code, moment in dated.items() if start <= moment <= end}
+    undated = {code: lastmod for code, lastmod in lastmods.items() if code not in dated}
+    candidates = sorted(
+        code for code, lastmod in undated.items() if lastmod is None or lastmod >= start
+    )
+    settled = [code for code in candidates if (lastmod := undated[code]) and lastmod <= end]
+    ceiling = max(settled, default=-1)
+    fetch = sorted(in_range.union(code for code in candidates if code <= ceiling))
+    return Plan(
+        fetch=tuple(fetch),
+        chain=tuple(code for code in candidates if code > ceiling),
+        excluded=len(undated) - len(candidates),
+        excluded_by_date=len(dated) - len(in_range),
+    )
+
+
+def chain_stops(after_in_a_row: int, lookahead: int) -> bool:
+    """Whether the walk above the ceiling ends: ``lookahead`` codes in a row were published after
+    the range (1 is the old rule for codes that rise strictly with publication time)."""
+    return after_in_a_row >= max(1, lookahead)
 
 
 def urlset_month(url: str, pattern: re.Pattern[str]) -> tuple[datetime, datetime] | None:
