@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mizan_crawler.dates import TEHRAN
-from mizan_crawler.replica import Corpus, ReplicaServer
+from mizan_crawler.replica import Corpus, ReplicaServer, Reply
 from mizan_crawler.store import open_store
 
 from .crawling import run_crawl, sqlite_rows, start_crawl, stored_hashes, wait_for
@@ -175,3 +175,50 @@ def test_every_discovery_source_failing_exits_non_zero(tmp_path: Path) -> None:
     assert "Every discovery source gave nothing: feed: HTTP 500; news_sitemap: HTTP 500" in (
         result.log
     )
+
+
+def _marks(workdir: Path, source: str) -> list[tuple[int, int]]:
+    with open_store(f"sqlite:///{_database(workdir)}") as store:
+        return [(m.first, m.last) for m in store.coverage() if m.source == source]
+
+
+def test_a_completed_backfill_is_a_span_of_the_ledger(tmp_path: Path) -> None:
+    with _replica() as replica:
+        day = (replica.now - timedelta(days=3)).date()
+        result = run_crawl(
+            "backfill",
+            replica.base_url,
+            tmp_path,
+            f"from={day}",
+            f"to={day}",
+            settings=FAST_RETRIES,
+        )
+        assert result.returncode == 0, result.log
+        start = datetime(day.year, day.month, day.day, tzinfo=TEHRAN)
+        end = start + timedelta(days=1) - timedelta(seconds=1)
+        assert _marks(tmp_path, "backfill") == [(int(start.timestamp()), int(end.timestamp()))]
+        codes = sorted(_live(replica, start, end))
+        span = f"codes={codes[0]}-{codes[-1]}"
+        ranged = run_crawl("backfill", replica.base_url, tmp_path / "codes", span)
+        assert ranged.returncode == 0, ranged.log
+        assert _marks(tmp_path / "codes", "codes") == [(codes[0], codes[-1])]
+
+
+def test_a_backfill_that_could_not_fetch_an_article_records_no_span(tmp_path: Path) -> None:
+    with _replica() as replica:
+        day = (replica.now - timedelta(days=3)).date()
+        start = datetime(day.year, day.month, day.day, tzinfo=TEHRAN)
+        victim = min(_live(replica, start, start + timedelta(days=1)))
+        replica.script(f"/fa/news/{victim}", *[Reply(500, b"<html>down</html>")] * 5)
+        result = run_crawl(
+            "backfill",
+            replica.base_url,
+            tmp_path,
+            f"from={day}",
+            f"to={day}",
+            settings=FAST_RETRIES,
+        )
+    assert f"Could not fetch {replica.base_url}/fa/news/{victim}: HTTP 500" in result.log
+    assert victim not in stored_hashes(tmp_path)
+    assert _marks(tmp_path, "backfill") == []
+    assert "not recorded as complete in the coverage ledger" in result.log

@@ -96,6 +96,10 @@ def _code_range(text: str) -> range:
     return range(first, last + 1)
 
 
+# Pages rightly absent: they leave no hole in what a backfill read.
+GONE_SKIPS = frozenset({"mizan/skipped/http_404", "mizan/skipped/http_410"})
+
+
 def describe_failure(failure: Failure) -> str:
     """A failed request's error in a few words: the HTTP status, or the exception."""
     if failure.check(HttpError):
@@ -142,30 +146,25 @@ class BackfillSpider(MizanSpider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        store = self.open_store()
-        try:
-            self.load_known(store)
-            if self.codes is not None:
-                for request in self._code_requests():
-                    yield request
-                return
-            if self.source == "archive":
-                yield self._archive_page(1)
-                return
-            yield scrapy.Request(
-                self.base_url + SITEMAP_INDEX_PATH,
-                callback=self.parse_index,
-                errback=self.on_index_error,
-            )
-        finally:
-            if store is not None:
-                store.close()
+        self.knowledge.load(self.refresh)
+        if self.codes is not None:
+            for request in self._code_requests():
+                yield request
+            return
+        if self.source == "archive":
+            yield self._archive_page(1)
+            return
+        yield scrapy.Request(
+            self.base_url + SITEMAP_INDEX_PATH,
+            callback=self.parse_index,
+            errback=self.on_index_error,
+        )
 
     # Code ranges ------------------------------------------------------------------------------
 
     def _code_requests(self) -> Iterator[scrapy.Request]:
         assert self.codes is not None
-        wanted = [code for code in self.codes if code not in self.known]
+        wanted = [code for code in self.codes if not self.knowledge.is_known(code)]
         self.crawler.stats.set_value("mizan/progress/total", len(wanted))
         for code in wanted:
             request = self.article_request(
@@ -240,6 +239,30 @@ class BackfillSpider(MizanSpider):
             raise DontCloseSpider
         if self.failed_sources:
             raise CloseSpider(DISCOVERY_FAILED)
+        self._record_coverage()
+
+    def _record_coverage(self) -> None:
+        """A backfill that ends with every planned article settled is a span of the ledger
+        (written with the last batch): the range of days, or the codes. One that could not fetch
+        some article records nothing; the store still resumes it."""
+        stats = self.crawler.stats.get_stats()
+        unfetched = sum(
+            value
+            for key, value in stats.items()
+            if key.startswith("mizan/failed/")
+            or (key.startswith("mizan/skipped/http_") and key not in GONE_SKIPS)
+        )
+        if unfetched:
+            self.logger.warning(
+                "%d article pages could not be fetched: this backfill is not recorded as complete "
+                "in the coverage ledger (running it again fetches what is missing)",
+                unfetched,
+            )
+        elif self.codes is not None:
+            self.knowledge.cover("codes", self.codes.start, self.codes.stop - 1)
+        elif self.range is not None:
+            first, last = int(self.range.start.timestamp()), int(self.range.end.timestamp())
+            self.knowledge.cover("backfill", first, last)
 
     # Sitemap archive --------------------------------------------------------------------------
 
@@ -357,17 +380,8 @@ class BackfillSpider(MizanSpider):
         self.pending = deque(plan.fetch)
         yield from self._refill(self._window())
         self.chain = deque(plan.chain)
-        self.stored_epochs = self._stored_epochs(list(self.chain))
+        self.stored_epochs = self.knowledge.published_epochs(list(self.chain))
         yield from self._next_in_chain()
-
-    def _stored_epochs(self, codes: list[int]) -> dict[int, int | None]:
-        store = self.open_store()
-        if store is None:
-            return {}
-        try:
-            return store.published_epochs(codes)
-        finally:
-            store.close()
 
     def _lookahead(self) -> int:
         return self.crawler.settings.getint("MIZAN_BACKFILL_LOOKAHEAD", DEFAULT_LOOKAHEAD)
@@ -379,7 +393,7 @@ class BackfillSpider(MizanSpider):
         while self.chain:
             code = self.chain.popleft()
             epoch = self.stored_epochs.get(code)
-            if code in self.known and not self.refresh and epoch is not None:
+            if self.knowledge.is_known(code) and epoch is not None:
                 self._chain_step(after=epoch > self.range.end.timestamp())
                 continue
             request = self.article_request(

@@ -18,7 +18,6 @@ from ..items import Article
 from ..knowledge import SiteKnowledge
 from ..pages.article import NotAnArticle, canonical_url, news_code_from_url, parse_article
 from ..request_filter import short_link_path
-from ..store import Store, open_store
 
 # The live site's domains: the older one serves the same articles; both are one site.
 SITE_DOMAINS = ("mizanonline.ir", "mizanonline.com")
@@ -80,22 +79,6 @@ class MizanSpider(scrapy.Spider):
     # The store's view -----------------------------------------------------------------------
 
     knowledge: SiteKnowledge
-
-    @property
-    def known(self) -> set[int]:
-        """The stored news codes that need no fetching (none with ``refresh=1``)."""
-        self.knowledge.load(self.refresh)
-        return set() if self.knowledge.refresh else self.knowledge.known
-
-    def open_store(self) -> Store | None:
-        """A connection to the crawl's store, or ``None`` when ``DATABASE_URL`` is empty."""
-        database_url = self.crawler.settings.get("DATABASE_URL")
-        return open_store(database_url) if database_url else None
-
-    def load_known(self, store: Store | None) -> None:
-        """Make sure the store's view is loaded (the knowledge extension loads it when the spider
-        opens; a crawl built without it loads it here)."""
-        self.knowledge.load(self.refresh)
 
     # Requests ---------------------------------------------------------------------------------
 
@@ -162,12 +145,11 @@ class MizanSpider(scrapy.Spider):
         expected = request.meta.get("expect_missing", False)
         if failure.check(HttpError):
             response = failure.value.response
-            self.skip(
-                f"http_{response.status}",
-                response.url,
-                expected=expected and response.status == 404,
-            )
-            self.settle(request.meta, ok=response.status in GONE_STATUSES)
+            gone = response.status in GONE_STATUSES
+            self.skip(f"http_{response.status}", response.url, expected=expected and gone)
+            if not gone:  # an article that may exist was not read: an error, not a skip
+                self.logger.error("Could not fetch %s: HTTP %d", response.url, response.status)
+            self.settle(request.meta, ok=gone)
             return
         reason = failure.type.__name__ if failure.type else "error"
         self.crawler.stats.inc_value(f"mizan/failed/{reason}")
