@@ -115,7 +115,9 @@ def export(
     out.mkdir(parents=True, exist_ok=True)
     data = out / FORMATS[fmt]
     summary = write_rows(store.iter_articles(filters), fmt, data, csv_bom)
-    card = dataset_card(summary, fmt, data.name, store.url.redacted, described)
+    card = dataset_card(
+        summary, fmt, data.name, store.url.redacted, described, revisions=store.count_revisions()
+    )
     (out / "README.md").write_text(card, encoding="utf-8")
     return data, summary
 
@@ -128,8 +130,11 @@ def _table(counter: Counter[str], heading: str, by_key: bool = False) -> Iterato
         yield f"| {key} | {number} |"
 
 
-def dataset_card(summary: Summary, fmt: str, data_name: str, store: str, filters: str) -> str:
-    """The dataset card (``README.md``) of an export."""
+def dataset_card(
+    summary: Summary, fmt: str, data_name: str, store: str, filters: str, *, revisions: int = 0
+) -> str:
+    """The dataset card (``README.md``) of an export (``revisions``: earlier versions the store
+    keeps, of all its articles)."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
     lines = [
         "# Mizan Online articles",
@@ -143,6 +148,8 @@ def dataset_card(summary: Summary, fmt: str, data_name: str, store: str, filters
         f"- publication dates: {summary.first_published or '-'} to {summary.last_published or '-'}"
         + (f" ({summary.undated} rows without a readable date)" if summary.undated else ""),
         f"- first crawled {summary.first_seen or '-'}, last crawled {summary.last_seen or '-'} (UTC)",
+        f"- earlier versions of edited articles kept in the store: {revisions} (not in this "
+        "file; a change to any field but `crawled_at` counts as an edit)",
         "",
         "## How it was crawled",
         "",

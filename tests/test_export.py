@@ -129,6 +129,7 @@ def test_date_filters_at_month_and_dst_edges(
 def test_service_filter_and_dataset_card(database_url: str, tmp_path: Path) -> None:
     with open_store(database_url) as store:
         store.write([record(1, service="قضایی"), record(2), record(3, service="قضایی")])
+        store.write([record(2, tags=["تازه"], crawled_at="2026-02-01T00:00:00+00:00")])
     _export(database_url, tmp_path, "--format", "parquet", "--service", "قضایی")
     assert pq.read_table(tmp_path / "articles.parquet").num_rows == 2
     card = (tmp_path / "README.md").read_text("utf-8")
@@ -137,6 +138,7 @@ def test_service_filter_and_dataset_card(database_url: str, tmp_path: Path) -> N
     assert "| قضایی | 2 |" in card
     assert "| `published_at_raw` |" in card
     assert "2024-06-01T08:00:00+03:30 to 2024-06-01T08:00:00+03:30" in card
+    assert "earlier versions of edited articles kept in the store: 1 " in card  # tags alone
 
 
 def test_stats_command(filled: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from mizan_crawler.store import (
+    CoverageMark,
     Filters,
     StoreConfigError,
     StoreUnavailable,
@@ -247,3 +248,22 @@ def test_a_version_that_returns_is_not_archived_twice(database_url: str) -> None
         titles = sorted(revision["title"] for revision in store.iter_revisions(13))
         assert next(store.iter_articles())["title"] == "ب"
     assert titles == ["الف", "ب"]  # each version once, whatever the order it came back in
+
+
+def test_the_ledger_and_short_links_are_written_with_the_batch(database_url: str) -> None:
+    with open_store(database_url) as store:
+        store.write([record(20)], [CoverageMark("run", "news", 100, 200)], {"/00ab": 20})
+        store.write([], [CoverageMark("run", "news", 50, 150)], {"/00ab": 21, "/00cd": 22})
+        marks = store.coverage()
+        links = store.short_links()
+    assert [(m.run_id, m.source, m.first, m.last) for m in marks] == [("run", "news", 50, 200)]
+    assert links == {"/00ab": 21, "/00cd": 22}
+
+
+def test_a_failed_batch_writes_no_mark(pg_url: str) -> None:
+    """The ledger never vouches for articles the store refused: same transaction."""
+    with open_store(pg_url) as store:
+        with pytest.raises(psycopg.Error):
+            store.write([record(30, title="NUL \x00 inside")], [CoverageMark("run", "news", 1, 2)])
+        assert store.coverage() == []
+        assert store.known_codes() == set()
