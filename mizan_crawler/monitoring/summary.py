@@ -8,6 +8,8 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from .coverage import undated_items
+
 logger = logging.getLogger(__name__)
 
 STORE_OUTCOMES = ("new", "updated", "unchanged", "older", "rejected", "spooled")
@@ -33,7 +35,8 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         for key, value in stats.items()
         if key.startswith(("mizan/failed/", "mizan/problem/")) or key == "log_count/ERROR"
     }
-    return [
+    undated = undated_items(stats)
+    lines = [
         f"Crawl summary ({stats.get('finish_reason', '?')}, {seconds:.0f} s): "
         f"{stats.get('item_scraped_count', 0)} articles; store: {stored} (updated = revised)",
         f"  dropped: {_by_prefix(stats, 'mizan/dropped/')}; not articles: {_by_prefix(stats, 'mizan/skipped/')}",
@@ -41,6 +44,13 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         f"  pages fetched {pages} ({rate:.0f}/min), retries {stats.get('retry/count', 0)}, "
         f"monitors failed: {stats.get('mizan/monitors/failed_checks') or 'none'}",
     ]
+    if undated:
+        lines.insert(
+            1,
+            f"  without a readable date: {undated} articles, kept with published_at null "
+            "(each logged above with its URL and date text)",
+        )
+    return lines
 
 
 class CrawlSummary:

@@ -17,7 +17,7 @@ from typing import Any
 from .records import RECORD_COLUMNS, to_row
 from .urls import StoreURL
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 3  # the newest of the stores' MIGRATIONS
 LOOKUP_CHUNK = 500  # news codes per IN (...) query
 _FIELDS = RECORD_COLUMNS[1:]  # all but news_code
 _COLUMNS = ", ".join(RECORD_COLUMNS)

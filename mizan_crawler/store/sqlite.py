@@ -46,7 +46,12 @@ MIGRATIONS = {
     news_code INTEGER NOT NULL,{_RECORD_DDL},
     revised_at TEXT NOT NULL)""",
         "CREATE INDEX article_revisions_code ON article_revisions (news_code)",
-    ]
+    ],
+    # (Version 2 is another change's.) The record's ``modified_at``, appended to both tables.
+    3: [
+        "ALTER TABLE articles ADD COLUMN modified_at TEXT",
+        "ALTER TABLE article_revisions ADD COLUMN modified_at TEXT",
+    ],
 }
 STREAM_CHUNK = 500
 
