@@ -123,7 +123,7 @@ _YEAR_LAST = re.compile(r"(?<![\d/\-.])\d{1,2}[/\-.]\d{1,2}[/\-.]\d{4}(?!\d)")
 
 # Weekdays as Python numbers them (Monday 0). «سه‌شنبه» comes with a ZWNJ, a space or neither.
 WEEKDAYS = {"دو": 0, "سه": 1, "چهار": 2, "پنج": 3, "": 5, "یک": 6}
-WEEKDAY_NAMES = ("دوشنبه", "سه‌شنبه", "چهارشنبه", "پنج‌شنبه", "جمعه", "شنبه", "یکشنبه")
+WEEKDAY_NAMES = ("دوشنبه", "سه\u200cشنبه", "چهارشنبه", "پنج\u200cشنبه", "جمعه", "شنبه", "یکشنبه")
 ENGLISH_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY = re.compile(
     rf"{_OPEN}(?:(?:(یک|دو|سه|چهار|پنج)[ \u200c]?)?شنبه|(جمعه)|({'|'.join(ENGLISH_WEEKDAYS)})){_CLOSE}",

@@ -210,7 +210,9 @@ def _printed_date(root: Element) -> str | None:
     """The date element's text, its parts apart: sister sites put the Jalali and the Gregorian
     date (or a label) in child spans with no space between them."""
     element = first_match(root, DATE)
-    return normalize_line(" ".join(_TEXT_NODES(element))) or None if element is not None else None
+    if element is None:
+        return None
+    return normalize_line(" ".join(_TEXT_NODES(element))) or None
 
 
 def _meta(root: Element, query: str) -> str | None:
