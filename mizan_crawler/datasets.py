@@ -159,7 +159,8 @@ def dataset_card(
         "the printed Jalali dates to timestamps in Iran time (Asia/Tehran, with the summer time "
         "used until 2022) and stored one row per news code, keeping earlier versions of edited "
         "articles apart. Dates are never guessed: a date the page did not give readably is null, "
-        "with the printed text in `published_at_raw`.",
+        "with the printed text in `published_at_raw`; such rows are in an export of the whole "
+        "store, not in one selected by day (`--from`, `--to`).",
         "",
         "## Fields",
         "",
@@ -168,8 +169,8 @@ def dataset_card(
         *(f"| `{name}` | {FIELD_DOCS[name]} |" for name in ARTICLE_FIELDS),
         "",
         "In CSV, `tags` and `image_urls` are joined by ` | ` in one cell. In Parquet, `news_code` is "
-        "int64, `published_at` a timestamp with the time zone Asia/Tehran, `tags` and "
-        "`image_urls` lists of strings, the rest strings.",
+        "int64, `published_at` and `modified_at` timestamps with the time zone Asia/Tehran, "
+        "`tags` and `image_urls` lists of strings, the rest strings.",
         "",
         "## Services",
         "",

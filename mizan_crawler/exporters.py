@@ -21,6 +21,7 @@ PARQUET_ROW_GROUP = 5_000
 _TYPES = {
     "news_code": pa.int64(),
     "published_at": pa.timestamp("ms", tz="Asia/Tehran"),
+    "modified_at": pa.timestamp("ms", tz="Asia/Tehran"),
     "tags": pa.list_(pa.string()),
     "image_urls": pa.list_(pa.string()),
 }
@@ -47,8 +48,9 @@ class CsvBomExporter(CsvExporter):
 def parquet_row(record: dict[str, Any]) -> dict[str, Any]:
     """A record's values as the Parquet schema takes them."""
     row = {name: record.get(name) for name in ARTICLE_FIELDS}
-    if row["published_at"] is not None:
-        row["published_at"] = datetime.fromisoformat(row["published_at"])
+    for name in ("published_at", "modified_at"):
+        if row[name] is not None:
+            row[name] = datetime.fromisoformat(row[name])
     row["tags"] = list(row["tags"] or [])
     row["image_urls"] = list(row["image_urls"] or [])
     return row

@@ -26,8 +26,9 @@ class Article:
         "without text"
     )
     published_at: str | None = _doc(
-        "ISO 8601 with Iran's offset of that day; null only when the page's date could not be "
-        "read (logged with the raw text, never guessed)"
+        "ISO 8601 with Iran's offset of that day; null when the page's date could not be read "
+        "(the article is kept, the printed text in `published_at_raw`, the problem logged; a date "
+        "is never guessed)"
     )
     published_at_jalali: str | None = _doc("Jalali date and time, `1403-03-12 08:00`")
     published_at_raw: str | None = _doc("the date text as printed on the page")
@@ -47,6 +48,11 @@ class Article:
     )
     source: str = _doc("the publishing site", default="mizanonline.ir")
     language: str = _doc("ISO 639-1 language of the text", default="fa")
+    modified_at: str | None = _doc(
+        "last modification as the page's `article:modified_time` gives it, ISO 8601 with Iran's "
+        "offset; null when the page has none (or an unreadable one, logged)",
+        default=None,
+    )
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

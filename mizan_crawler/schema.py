@@ -12,18 +12,21 @@ from typing import Any
 
 from .items import Article
 
+# An aware ISO 8601 moment; a meta tag may give fractions of a second, which are kept.
+_AWARE_ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}$"
 # Constraints the types alone do not say.
 _EXTRA: dict[str, dict[str, Any]] = {
     "news_code": {"minimum": 1},
     "url": {"pattern": r"^https?://[^\s/]+/fa/news/\d+(/[^\s]*)?$"},
     "title": {"minLength": 1},
-    "published_at": {"pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$"},
+    "published_at": {"pattern": _AWARE_ISO},
     "published_at_jalali": {"pattern": r"^1[34]\d{2}-\d{2}-\d{2} \d{2}:\d{2}$"},
     "kind": {"enum": ["news", "photo", "video"]},
     "crawled_at": {"pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"},
     "content_hash": {"pattern": "^[0-9a-f]{64}$"},
     "source": {"const": "mizanonline.ir"},
     "language": {"const": "fa"},
+    "modified_at": {"pattern": _AWARE_ISO},
 }
 _JSON_TYPES = {int: "integer", str: "string", list: "array"}
 

@@ -137,6 +137,7 @@ SPIDERMON_UNWANTED_HTTP_CODES = {429: int(os.environ.get("MIZAN_MAX_429", "20"))
 SPIDERMON_MAX_ITEM_VALIDATION_ERRORS = 0
 MIZAN_MIN_BODY_COVERAGE = 0.95  # news items with a body
 MIZAN_MIN_ITEM_RATIO = 0.9  # articles stored (or rightly absent) of those requested
+MIZAN_MAX_UNDATED = 0  # articles without a readable date (kept, published_at null)
 # Notifications of a failed crawl, when configured in the environment.
 SPIDERMON_TELEGRAM_SENDER_TOKEN = os.environ.get("SPIDERMON_TELEGRAM_SENDER_TOKEN", "")
 SPIDERMON_TELEGRAM_RECIPIENTS = [

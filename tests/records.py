@@ -26,6 +26,7 @@ def record(code: int, **changes: Any) -> dict[str, Any]:
         "source": "mizanonline.ir",
         "language": "fa",
         "crawled_at": "2026-01-01T00:00:00+00:00",
+        "modified_at": None,
     }
     base.update(changes)
     if "content_hash" not in changes:

@@ -39,10 +39,17 @@ HOSTILE = record(
 )
 
 
+# Edited in the repeated hour of the night summer time ended (the second 23:45 of 1401-06-30).
+MODIFIED = {3: "2022-09-21T23:45:00+03:30"}
+
+
 @pytest.fixture
 def filled(database_url: str) -> str:
+    records = [
+        record(code, published_at=when, modified_at=MODIFIED.get(code)) for code, when in EDGES
+    ]
     with open_store(database_url) as store:
-        store.write([record(code, published_at=when) for code, when in EDGES] + [HOSTILE])
+        store.write([*records, HOSTILE])
     return database_url
 
 
@@ -90,6 +97,7 @@ def test_parquet_round_trip_with_typed_schema(filled: str, tmp_path: Path) -> No
     schema = table.schema
     assert schema.field("news_code").type == pa.int64()
     assert schema.field("published_at").type == pa.timestamp("ms", tz="Asia/Tehran")
+    assert schema.field("modified_at").type == pa.timestamp("ms", tz="Asia/Tehran")
     assert schema.field("tags").type == pa.list_(pa.string())
     assert schema.field("image_urls").type == pa.list_(pa.string())
     assert schema.field("title").type == pa.string()
@@ -103,7 +111,40 @@ def test_parquet_round_trip_with_typed_schema(filled: str, tmp_path: Path) -> No
             == datetime.fromisoformat(expected.pop("published_at")).timestamp()
         )
         assert published.isoformat() == stored[row["news_code"]]["published_at"]
+        modified, stored_modified = row.pop("modified_at"), expected.pop("modified_at")
+        if stored_modified is None:
+            assert modified is None
+        else:
+            assert modified.timestamp() == datetime.fromisoformat(stored_modified).timestamp()
         assert row == expected
+    modified = table.column("modified_at").to_pylist()
+    assert sum(value is not None for value in modified) == 1
+
+
+def test_modified_at_is_kept_exactly(filled: str, tmp_path: Path) -> None:
+    assert _stored(filled)[3]["modified_at"] == MODIFIED[3]
+    _export(filled, tmp_path, "--format", "csv")
+    text = (tmp_path / "articles.csv").read_text("utf-8")
+    assert text.splitlines()[0].endswith(",language,modified_at")  # appended: the schema's order
+    rows = {int(row["news_code"]): row for row in csv.DictReader(io.StringIO(text))}
+    assert rows[3]["modified_at"] == MODIFIED[3]
+    assert rows[1]["modified_at"] == ""
+
+
+def test_undated_rows_are_in_a_whole_export_not_in_a_day_selection(
+    filled: str, tmp_path: Path
+) -> None:
+    undated = record(7, published_at=None, published_at_jalali=None, published_at_raw="دیروز")
+    with open_store(filled) as store:
+        store.write([undated])
+    _export(filled, tmp_path / "all", "--format", "parquet")
+    table = pq.read_table(tmp_path / "all" / "articles.parquet")
+    rows = {row["news_code"]: row for row in table.to_pylist()}
+    assert rows[7]["published_at"] is None and rows[7]["published_at_raw"] == "دیروز"
+    assert "(1 rows without a readable date)" in (tmp_path / "all" / "README.md").read_text()
+    _export(filled, tmp_path / "june", "--format", "jsonl", "--from", "2024-06-01")
+    lines = (tmp_path / "june" / "articles.jsonl").read_text("utf-8").splitlines()
+    assert 7 not in {json.loads(line)["news_code"] for line in lines}
 
 
 @pytest.mark.parametrize(

@@ -44,13 +44,21 @@ FAULTY_SITE = {
 
 
 def _lost_to_broken_pages(corpus: Corpus, plan: FaultPlan, truth: set[int]) -> set[int]:
-    """Broken pages lose their article when nothing else gives what broke: a news body, or a
-    date where the page has no article:published_time meta tag."""
+    """Broken pages lose their article when nothing else gives what broke: a news body. A broken
+    date alone loses nothing: the article is stored undated (``published_at`` null)."""
     return {
         code
         for code in truth
-        if plan.is_broken(corpus.seed, code)
-        and (corpus.by_code(code).kind == "news" or not corpus.by_code(code).with_meta_date)
+        if plan.is_broken(corpus.seed, code) and corpus.by_code(code).kind == "news"
+    }
+
+
+def _undated_by_broken_pages(corpus: Corpus, plan: FaultPlan, truth: set[int]) -> set[int]:
+    """Broken photo and video pages without the article:published_time meta tag: kept, undated."""
+    return {
+        code
+        for code in truth - _lost_to_broken_pages(corpus, plan, truth)
+        if plan.is_broken(corpus.seed, code) and not corpus.by_code(code).with_meta_date
     }
 
 
@@ -73,8 +81,10 @@ def test_faulty_site_backfill_loses_no_good_article(tmp_path: Path) -> None:
     with open_store(f"sqlite:///{tmp_path / 'data' / 'mizan.sqlite'}") as store:
         stored = store.known_codes()
         assert store.count_revisions() == 0
+        undated = {row["news_code"] for row in store.iter_articles() if not row["published_at"]}
     lost = _lost_to_broken_pages(CORPUS, PLAN, truth)
     assert stored == truth - lost
+    assert undated == _undated_by_broken_pages(CORPUS, PLAN, truth)
     for code in lost:  # reported by news code (in the URL) and reason
         assert re.search(rf"/fa/news/{code}(/[^\s:]*)?: missing_", result.log), code
     assert result.stats.get("retry/max_reached", 0) == 0

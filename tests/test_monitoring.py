@@ -10,6 +10,7 @@ from scrapy.utils.test import get_crawler
 from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 
 from mizan_crawler.items import ARTICLE_FIELDS
+from mizan_crawler.monitoring.coverage import undated_items
 from mizan_crawler.monitoring.status import MONITOR_FAILED, OK, STOPPED, exit_status
 from mizan_crawler.monitoring.summary import summary_lines
 from mizan_crawler.monitoring.validation import SchemaValidationPipeline, compile_schema
@@ -46,6 +47,8 @@ def test_schema_accepts_a_good_record_and_names_bad_fields() -> None:
     assert _errors({**good, "news_code": "4776124"})
     assert _errors({**good, "kind": "podcast"})
     assert _errors({**good, "published_at": "1403-03-12 08:00"})
+    assert _errors({**good, "modified_at": "2024-06-02T09:15:00.250+03:30"}) == []
+    assert _errors({**good, "modified_at": "2024-06-02 09:15"})
     assert _errors({**good, "extra": 1})
 
 
@@ -152,7 +155,25 @@ def test_a_healthy_crawl_passes_its_monitors(replica: ReplicaServer, tmp_path) -
     assert "Crawl summary (finished" in result.log
 
 
-@pytest.mark.parametrize(("part", "field"), [("date", "published_at"), ("body", "body")])
+def test_summary_counts_articles_without_a_readable_date() -> None:
+    stats = {
+        "item_scraped_count": 5,
+        "mizan/coverage/news/items": 4,
+        "mizan/coverage/news/published_at": 2,
+        "mizan/coverage/photo/items": 1,
+        "mizan/coverage/photo/published_at": 0,
+    }
+    assert undated_items(stats) == 3
+    assert "  without a readable date: 3 articles, kept with published_at null" in "\n".join(
+        summary_lines(stats)
+    )
+    dated = {**stats, "mizan/coverage/news/published_at": 4, "mizan/coverage/photo/published_at": 1}
+    assert undated_items(dated) == 0
+    assert "readable date" not in "\n".join(summary_lines(dated))
+
+
+# A renamed date element is tested in test_date_crawls.py: those articles are kept, undated.
+@pytest.mark.parametrize(("part", "field"), [("body", "body")])
 def test_a_broken_template_fails_the_crawl_naming_the_field(
     replica: ReplicaServer, tmp_path, part: str, field: str
 ) -> None:

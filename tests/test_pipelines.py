@@ -45,7 +45,9 @@ def test_normalize_body_keeps_zwnj() -> None:
     [
         ({}, None),
         ({"title": ""}, "missing_title"),
-        ({"published_at": None}, "missing_published_at"),
+        # Undated: kept, with the printed text (the page problem was logged and counted).
+        ({"published_at": None, "published_at_jalali": None}, None),
+        ({"published_at": None, "published_at_jalali": None, "published_at_raw": None}, None),
         ({"url": None}, "missing_url"),
         ({"body": ""}, "missing_body"),
         ({"body": "", "kind": "photo"}, None),
@@ -58,10 +60,17 @@ def test_invalid_reason(changes: dict[str, object], reason: str | None) -> None:
 def test_validate_drops_counts_and_names_the_reason() -> None:
     crawler = _crawler()
     pipeline = ValidatePipeline.from_crawler(crawler)
-    with pytest.raises(DropItem, match="missing_published_at"):
-        pipeline.process_item(record(1, published_at=None))
-    assert crawler.stats.get_value("mizan/dropped/missing_published_at") == 1
+    with pytest.raises(DropItem, match="missing_title"):
+        pipeline.process_item(record(1, title=""))
+    assert crawler.stats.get_value("mizan/dropped/missing_title") == 1
     assert pipeline.process_item(record(2))["news_code"] == 2
+
+
+def test_validate_keeps_an_undated_article_with_its_printed_text() -> None:
+    crawler = _crawler()
+    undated = record(3, published_at=None, published_at_jalali=None, published_at_raw="دیروز")
+    assert ValidatePipeline.from_crawler(crawler).process_item(undated) == undated
+    assert not [key for key in crawler.stats.get_stats() if key.startswith("mizan/dropped/")]
 
 
 def test_deduplicate_within_a_run() -> None:

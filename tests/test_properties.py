@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import contextlib
 import string
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
+import jdatetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from parsel import Selector
 
-from mizan_crawler.dates import DateParseError, parse_day, parse_iso, parse_jalali
+from mizan_crawler.dates import (
+    DateContradiction,
+    DateParseError,
+    parse_day,
+    parse_iso,
+    parse_jalali,
+)
 from mizan_crawler.pages.article import NotAnArticle, parse_article
 from mizan_crawler.pages.text_blocks import has_text, paragraphs
 from mizan_crawler.text import (
@@ -136,3 +145,152 @@ _body_parts = st.sampled_from(
 def test_has_text_says_whether_paragraphs_finds_any(parts: list[str]) -> None:
     body = Selector(text=f"<div class='body'>{''.join(parts)}</div>").css(".body")[0].root
     assert has_text(body) == bool(paragraphs(body))
+
+
+# Every printed form the date parser accepts, generated -----------------------------------------
+
+_MONTH_NAMES = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر",
+                "دی", "بهمن", "اسفند")  # fmt: skip
+_DIGITS = st.sampled_from(["0123456789", "۰۱۲۳۴۵۶۷۸۹", "٠١٢٣٤٥٦٧٨٩"])
+_GAPS = st.sampled_from([" ", "\u200c", ""])
+
+
+def _written(text: str, digits: str) -> str:
+    return text.translate(str.maketrans("0123456789", digits))
+
+
+@st.composite
+def jalali_days(draw: st.DrawFn) -> jdatetime.date:
+    year = draw(st.integers(min_value=1300, max_value=1450))
+    month = draw(st.integers(min_value=1, max_value=12))
+    last = (
+        31
+        if month <= 6
+        else 30
+        if month < 12
+        else 30
+        if jdatetime.date(year, 1, 1).isleap()
+        else 29
+    )
+    return jdatetime.date(year, month, draw(st.integers(min_value=1, max_value=last)))
+
+
+def _jalali_text(day: jdatetime.date, numeric: bool) -> str:
+    if numeric:
+        return f"{day.year}/{day.month:02d}/{day.day:02d}"
+    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+@st.composite
+def twelve_hour_markers(draw: st.DrawFn, hour: int) -> tuple[str, int]:
+    """A marker that names ``hour`` (0-23), with the hour printed beside it."""
+    gap = draw(_GAPS)
+    choices: list[tuple[str, int]] = []
+    if hour < 12:
+        printed = hour or 12
+        choices += [("ق.ظ", printed), ("ق ظ", printed), (f"قبل{gap}از{gap}ظهر", printed)]
+        choices += [(draw(st.sampled_from(["AM", "am", "a.m.", "A.M."])), printed)]
+        if hour:
+            choices += [("صبح", hour), ("بامداد", hour)]
+    else:
+        printed = hour - 12 or 12
+        choices += [("ب.ظ", printed), ("ب ظ", printed), (f"بعد{gap}از{gap}ظهر", printed)]
+        choices += [(draw(st.sampled_from(["PM", "pm", "p.m.", "P.M."])), printed)]
+        choices += [("ظهر", 12)] if hour == 12 else [("عصر", printed)]
+        if hour >= 18:
+            choices += [("شب", printed)]
+    return draw(st.sampled_from(choices))
+
+
+@given(day=jalali_days(), hour=st.integers(0, 23), minute=st.integers(0, 59), digits=_DIGITS,
+       numeric=st.booleans(), first=st.booleans(), data=st.data())  # fmt: skip
+def test_twelve_hour_times_round_trip(
+    *, day: jdatetime.date, hour: int, minute: int, digits: str, numeric: bool, first: bool,
+    data: Any,
+) -> None:  # fmt: skip
+    marker, printed = data.draw(twelve_hour_markers(hour))
+    clock = f"{marker} {printed:02d}:{minute:02d}" if first else f"{printed}:{minute:02d} {marker}"
+    raw = _written(f"{_jalali_text(day, numeric)} - {clock}", digits)
+    wall_clock = parse_jalali(raw).moment.replace(tzinfo=None)  # as printed, even in a DST gap
+    assert wall_clock == datetime.combine(day.togregorian(), time(hour, minute))
+
+
+@given(jalali_days(), st.integers(13, 99), st.sampled_from(["ب.ظ", "ق.ظ", "PM", "am", "عصر", "شب"]))
+def test_an_hour_past_twelve_with_a_marker_is_refused(
+    day: jdatetime.date, hour: int, marker: str
+) -> None:
+    raw = f"{_jalali_text(day, False)} - {hour}:00 {marker}"
+    try:
+        parse_jalali(raw)
+    except DateParseError as error:
+        assert error.raw == raw
+        return
+    raise AssertionError(f"accepted {raw!r}")
+
+
+_ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+                   "September", "October", "November", "December")  # fmt: skip
+_PERSIAN_GREGORIAN_MONTHS = ("ژانویه", "فوریه", "مارس", "آوریل", "مه", "ژوئن", "ژوئیه", "اوت",
+                             "سپتامبر", "اکتبر", "نوامبر", "دسامبر")  # fmt: skip
+
+
+@st.composite
+def gregorian_texts(draw: st.DrawFn, day: date) -> str:
+    """``day`` in one of the Gregorian forms the parser reads."""
+    english = _ENGLISH_MONTHS[day.month - 1]
+    english = draw(st.sampled_from([english, english[:3], english.upper(), english.lower()]))
+    separator = draw(st.sampled_from("/-."))
+    pad = draw(st.booleans())
+    month, dom = (f"{day.month:02d}", f"{day.day:02d}") if pad else (day.month, day.day)
+    return draw(
+        st.sampled_from(
+            [
+                f"{day.year}{separator}{month}{separator}{dom}",
+                f"{day.day} {english} {day.year}",
+                f"{english} {day.day}, {day.year}",
+                f"{day.day} {_PERSIAN_GREGORIAN_MONTHS[day.month - 1]} {day.year}",
+            ]
+        )
+    )
+
+
+@given(day=jalali_days(), shift=st.integers(-400, 400), digits=_DIGITS, numeric=st.booleans(),
+       first=st.booleans(), data=st.data())  # fmt: skip
+def test_a_gregorian_date_beside_must_be_the_same_day(
+    *, day: jdatetime.date, shift: int, digits: str, numeric: bool, first: bool, data: Any
+) -> None:
+    gregorian = data.draw(gregorian_texts(day.togregorian() + timedelta(days=shift)))
+    jalali = f"{_jalali_text(day, numeric)} - 12:00"
+    raw = _written(f"{gregorian} {jalali}" if first else f"{jalali} {gregorian}", digits)
+    if shift:
+        try:
+            parse_jalali(raw)
+        except DateContradiction as error:
+            assert error.raw == raw and error.kind == "gregorian_mismatch"
+            return
+        raise AssertionError(f"accepted {raw!r}")
+    parsed = parse_jalali(raw)
+    assert parsed.moment.date() == day.togregorian()
+    assert parsed.problems == ()
+
+
+_WEEKDAY_SPELLINGS = (  # Monday first, as date.weekday() counts
+    ("دوشنبه", "دو شنبه"),
+    ("سه\u200cشنبه", "سه شنبه", "سهشنبه"),
+    ("چهارشنبه", "چهار شنبه"),
+    ("پنج\u200cشنبه", "پنجشنبه", "پنج شنبه"),
+    ("جمعه",),
+    ("شنبه",),
+    ("یکشنبه", "یک\u200cشنبه", "یک شنبه", "يکشنبه"),
+)
+
+
+@given(jalali_days(), st.integers(0, 6), st.data())
+def test_a_printed_weekday_is_checked_and_the_date_kept(
+    day: jdatetime.date, weekday: int, data: Any
+) -> None:
+    name = data.draw(st.sampled_from(_WEEKDAY_SPELLINGS[weekday]))
+    parsed = parse_jalali(f"تاریخ انتشار: {name} {_jalali_text(day, False)} - ۱۲:۰۰")
+    assert parsed.moment.date() == day.togregorian()
+    kinds = [kind for kind, _ in parsed.problems]
+    assert kinds == ([] if weekday == day.togregorian().weekday() else ["weekday_mismatch"])

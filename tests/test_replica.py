@@ -17,12 +17,13 @@ from urllib.request import HTTPRedirectHandler, build_opener, urlopen
 import pytest
 from parsel import Selector
 
+from mizan_crawler.dates import parse_jalali
 from mizan_crawler.replica import Corpus, ReplicaServer, jalali, lastmod, short_link
 from mizan_crawler.replica.__main__ import build_parser
 from mizan_crawler.replica.__main__ import main as replica_main
 from mizan_crawler.replica.catalog import Catalog
 from mizan_crawler.replica.corpus import TEHRAN
-from mizan_crawler.replica.render import FA_DIGITS, article_page
+from mizan_crawler.replica.render import FA_DIGITS, article_page, printed_date
 from mizan_crawler.replica.shortlinks import base62, code_of_token, from_base62
 from mizan_crawler.replica.words import SERVICES
 from mizan_crawler.text import to_ascii_digits
@@ -62,6 +63,17 @@ def test_corpus_has_both_themes_all_kinds_and_every_date_form() -> None:
     assert {a.kind for a in corpus} == {"news", "photo", "video"}
     assert {a.date_form for a in corpus} == set(range(6))
     assert {len(str(a.news_code)) for a in corpus} == {6, 7}
+
+
+def test_every_printed_date_reads_back_without_problems() -> None:
+    """The weekday beside a date is the date's own (form 2 prints one): the parser checks it."""
+    corpus = Corpus(700, seed=3)
+    with_weekday = [a for a in corpus if a.date_form == 2]
+    assert len(with_weekday) > 50
+    for article in corpus:
+        parsed = parse_jalali(printed_date(article))
+        assert parsed.problems == (), printed_date(article)
+        assert parsed.moment.timestamp() == article.published.timestamp()
 
 
 def test_publication_times_are_real_iran_times_across_dst_changes() -> None:

@@ -17,7 +17,11 @@ from mizan_crawler.store import (
     parse_database_url,
     redact,
 )
+from mizan_crawler.store import postgres as postgres_store
+from mizan_crawler.store import sqlite as sqlite_store
 from mizan_crawler.store.base import SCHEMA_VERSION
+from mizan_crawler.store.postgres import PostgresStore
+from mizan_crawler.store.sqlite import SQLiteStore
 
 from .records import record
 
@@ -124,6 +128,26 @@ def test_schema_version_is_recorded_and_reopening_migrates_nothing(database_url:
     with open_store(database_url) as store:
         assert store.schema_version == SCHEMA_VERSION
         assert store.known_codes() == {1}
+
+
+def test_a_version_1_store_migrates_to_modified_at_in_both_tables(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A store created before version 3: only the first migration has run.
+    for kind, module in ((SQLiteStore, sqlite_store), (PostgresStore, postgres_store)):
+        monkeypatch.setattr(kind, "_migrations", lambda self, v1=module.MIGRATIONS[1]: {1: v1})
+    with open_store(database_url) as store:
+        assert store.schema_version == 1
+    monkeypatch.undo()
+    first = record(1, modified_at="2024-06-01T09:00:00+03:30")
+    edited = record(1, body="متن ویرایش‌شده", modified_at="2024-06-02T10:30:00+03:30")
+    edited["crawled_at"] = "2026-01-02T00:00:00+00:00"
+    with open_store(database_url) as store:
+        assert store.schema_version == SCHEMA_VERSION == 3
+        assert store.write([first]) == {"new": 1}
+        assert store.write([edited]) == {"updated": 1}
+        assert next(store.iter_articles())["modified_at"] == "2024-06-02T10:30:00+03:30"
+        assert [row["modified_at"] for row in store.iter_revisions(1)] == [first["modified_at"]]
 
 
 def test_lists_use_the_databases_natural_form(pg_url: str, tmp_path: Path) -> None:

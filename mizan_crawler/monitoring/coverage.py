@@ -23,6 +23,15 @@ def coverage_key(kind: str, field: str | None = None) -> str:
     return f"mizan/coverage/{kind}/{field or 'items'}"
 
 
+def undated_items(stats: dict[str, Any]) -> int:
+    """Items the spiders produced without a readable publication date (``published_at`` null)."""
+    kinds = [key.split("/")[2] for key in stats if key.startswith("mizan/coverage/")]
+    return sum(
+        stats.get(coverage_key(kind), 0) - stats.get(coverage_key(kind, "published_at"), 0)
+        for kind in set(kinds)
+    )
+
+
 class CoverageMiddleware(BaseSpiderMiddleware):
     """Spider middleware: ``mizan/coverage/<kind>/items`` and ``mizan/coverage/<kind>/<field>``."""
 

@@ -8,6 +8,8 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from .coverage import undated_items
+
 logger = logging.getLogger(__name__)
 
 STORE_OUTCOMES = ("new", "updated", "unchanged", "older", "rejected", "spooled")
@@ -33,6 +35,7 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         for key, value in stats.items()
         if key.startswith(("mizan/failed/", "mizan/problem/")) or key == "log_count/ERROR"
     }
+    undated = undated_items(stats)
     lines = [
         f"Crawl summary ({stats.get('finish_reason', '?')}, {seconds:.0f} s): "
         f"{stats.get('item_scraped_count', 0)} articles; store: {stored} (updated = revised)",
@@ -45,6 +48,12 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         lines.append(
             f"  timeline read this run: {stats.get('mizan/ledger/read', 'nothing')}; "
             f"not yet read: {stats.get('mizan/ledger/unread', 'unknown')}"
+        )
+    if undated:
+        lines.insert(
+            1,
+            f"  without a readable date: {undated} articles, kept with published_at null "
+            "(each logged above with its URL and date text)",
         )
     return lines
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -17,7 +18,7 @@ from lxml import etree
 from parsel import Selector
 from parsel.csstranslator import HTMLTranslator
 
-from ..dates import DateParseError, PublicationDate, agree, parse_iso, parse_jalali
+from ..dates import DateParseError, PublicationDate, agree, before, parse_iso, parse_jalali
 from ..items import Article
 from ..loaders import ArticleLoader
 from ..text import normalize_line
@@ -52,6 +53,7 @@ ERROR_MARKERS = (".error_page, .page_404, .notfound",)
 ERROR_TEXTS = ("صفحه مورد نظر یافت نشد", "خبر مورد نظر یافت نشد", "صفحه مورد نظر وجود ندارد")
 HOME_CRUMBS = frozenset({"صفحه نخست", "صفحه اصلی", "خانه", "خبرگزاری میزان"})
 META_PUBLISHED = "meta[property='article:published_time']::attr(content)"
+META_MODIFIED = "meta[property='article:modified_time']::attr(content)"
 SLUG_SOURCES = (
     "link[rel='canonical']::attr(href), meta[property='og:url']::attr(content), "
     "h1.title a::attr(href), h1.Htag a::attr(href)"
@@ -60,6 +62,7 @@ SLUG_SOURCES = (
 Element = etree._Element
 _TRANSLATOR = HTMLTranslator()
 _STRING = etree.XPath("string()")
+_TEXT_NODES = etree.XPath(".//text()")
 _IN_COMMENT = etree.XPath("boolean(ancestor::*[contains(@class, 'comment')])")
 
 ARTICLE_PATH = re.compile(r"/(?:fa/)?(?:amp/)?(?:news|print|send|save)/(\d+)(?:/([^/?#]*))?")
@@ -204,24 +207,43 @@ def _images(root: Element, body: Element | None, page_url: str) -> list[str]:
 
 
 def _printed_date(root: Element) -> str | None:
-    return normalize_line(" ".join(_texts(first_match(root, DATE)))) or None
+    """The date element's text, its parts apart: sister sites put the Jalali and the Gregorian
+    date (or a label) in child spans with no space between them."""
+    element = first_match(root, DATE)
+    if element is None:
+        return None
+    return normalize_line(" ".join(_TEXT_NODES(element))) or None
+
+
+def _meta(root: Element, query: str) -> str | None:
+    return next(iter(_select(root, query)), None)
+
+
+def _parsed(
+    raw: str | None,
+    parse: Callable[[str], PublicationDate],
+    problems: list[tuple[str, str]],
+    unreadable: str | None = None,
+) -> PublicationDate | None:
+    """``parse(raw)``, or ``None`` with the reason added to ``problems`` (as the error's kind,
+    or as ``unreadable`` when given)."""
+    if not raw:
+        return None
+    try:
+        parsed = parse(raw)
+    except DateParseError as exc:
+        problems.append((unreadable or exc.kind, str(exc)))
+        return None
+    problems.extend(parsed.problems)
+    return parsed
 
 
 def _publication(
     printed_raw: str | None, meta_raw: str | None, problems: list[tuple[str, str]]
 ) -> PublicationDate | None:
     """The publication date: the meta tag's when present (checked against the printed one)."""
-    printed = meta = None
-    if printed_raw:
-        try:
-            printed = parse_jalali(printed_raw)
-        except DateParseError as exc:
-            problems.append(("date_unparseable", str(exc)))
-    if meta_raw:
-        try:
-            meta = parse_iso(meta_raw)
-        except DateParseError as exc:
-            problems.append(("meta_date_unparseable", str(exc)))
+    printed = _parsed(printed_raw, parse_jalali, problems)
+    meta = _parsed(meta_raw, parse_iso, problems, "meta_date_unparseable")
     if meta and printed and not agree(meta, printed):
         problems.append(("date_mismatch", f"meta {meta.iso} vs printed {printed_raw!r}"))
     if meta:
@@ -229,6 +251,19 @@ def _publication(
     if not printed_raw and not meta_raw:
         problems.append(("date_missing", "no date element and no article:published_time"))
     return printed
+
+
+def _modification(
+    meta_raw: str | None, published: PublicationDate | None, problems: list[tuple[str, str]]
+) -> str | None:
+    """``article:modified_time`` as ISO 8601 in Iran time, kept as the page gives it; one
+    earlier than the publication is reported (``modified_before_published``), not corrected."""
+    modified = _parsed(meta_raw, parse_iso, problems, "meta_modified_unparseable")
+    if modified and published and before(modified, published):
+        problems.append(
+            ("modified_before_published", f"modified {modified.iso}, published {published.iso}")
+        )
+    return modified.iso if modified else None
 
 
 def parse_article(
@@ -258,8 +293,9 @@ def parse_article(
         # Kept (with an empty body) so validation and the monitors name the missing field.
         problems.append(("body_missing", f"no body element ({', '.join(BODY)})"))
     printed_raw = _printed_date(root)
-    meta_raw = next(iter(_select(root, META_PUBLISHED)), None)
+    meta_raw = _meta(root, META_PUBLISHED)
     published = _publication(printed_raw, meta_raw, problems)
+    modified_at = _modification(_meta(root, META_MODIFIED), published, problems)
     body_text = data.get("body") or ""
     lead = data.get("lead")
     article = Article(
@@ -279,5 +315,6 @@ def parse_article(
         kind=kind,
         crawled_at=crawled_at,
         content_hash=content_hash(title, lead, body_text),
+        modified_at=modified_at,
     )
     return ArticlePage(article=article, problems=problems)

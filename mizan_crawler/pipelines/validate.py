@@ -1,4 +1,10 @@
-"""Drop items that miss what every record must have, saying why."""
+"""Drop items that miss what every record must have, saying why.
+
+``published_at`` is not among them: an article whose date cannot be read is kept, with
+``published_at`` null and the printed text in ``published_at_raw`` (the page problem is logged
+and counted, and the Field coverage monitor fails the crawl). Dropping it would lose the article
+and, with it, the evidence of what the page printed.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ from scrapy.exceptions import DropItem
 
 logger = logging.getLogger(__name__)
 
-REQUIRED = ("news_code", "url", "title", "published_at")
+REQUIRED = ("news_code", "url", "title")
 
 
 def invalid_reason(item: Any) -> str | None:

@@ -51,7 +51,7 @@ def printed_date(article: ReplicaArticle) -> str:
         lambda: f"{day} {month} {year} - {hhmm}".translate(FA_DIGITS),
         lambda: f"{local.hour}:{local.minute:02d} - {day} {month} {year}",
         lambda: (
-            f"تاریخ انتشار: {WEEKDAYS[local.weekday()]} {day} {month} {year} - {hhmm}".translate(
+            f"تاریخ انتشار: {WEEKDAYS[article.published.weekday()]} {day} {month} {year} - {hhmm}".translate(
                 FA_DIGITS
             )
         ),

@@ -171,6 +171,7 @@ TAGS = (
     "نخست\u200cوزیر",
 )
 
+# Python's weekday order (Monday 0), as ``datetime.weekday()`` counts; jdatetime counts from Saturday.
 WEEKDAYS = ("دوشنبه", "سه\u200cشنبه", "چهارشنبه", "پنجشنبه", "جمعه", "شنبه", "یکشنبه")
 MONTHS = (
     "فروردین",

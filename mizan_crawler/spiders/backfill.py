@@ -454,7 +454,7 @@ class BackfillSpider(MizanSpider):
         for article in self.parse_article(response):
             moment = datetime.fromisoformat(article.published_at) if article.published_at else None
             if moment is None or moment in self.range:
-                kept.append(article)  # an unreadable date is the validator's to report
+                kept.append(article)  # undated: kept (published_at null), reported
                 after = False if moment is not None else after
             else:
                 self.crawler.stats.inc_value("mizan/discovery/outside_range")

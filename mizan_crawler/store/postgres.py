@@ -65,6 +65,11 @@ MIGRATIONS = {
     news_code BIGINT NOT NULL,
     seen_at TIMESTAMPTZ NOT NULL)""",
     ],
+    # The record's ``modified_at``, appended to both tables.
+    3: [
+        "ALTER TABLE articles ADD COLUMN modified_at TIMESTAMPTZ",
+        "ALTER TABLE article_revisions ADD COLUMN modified_at TIMESTAMPTZ",
+    ],
 }
 # Any number fits: an arbitrary constant naming "this project's schema migration" lock.
 MIGRATION_LOCK = 0x6D697A616E
@@ -106,8 +111,9 @@ class PostgresStore(Store):
 
     def _from_db(self, row: Any) -> dict[str, Any]:
         record = dict(row)
-        if "published_at" in record:
-            record["published_at"] = _iso(record["published_at"], TEHRAN)
+        for name in ("published_at", "modified_at"):
+            if name in record:
+                record[name] = _iso(record[name], TEHRAN)
         for name in ("crawled_at", "first_seen_at", "last_seen_at", "revised_at", "recorded_at"):
             if name in record:
                 record[name] = _iso(record[name], UTC)

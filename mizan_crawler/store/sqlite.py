@@ -63,6 +63,11 @@ MIGRATIONS = {
     news_code INTEGER NOT NULL,
     seen_at TEXT NOT NULL)""",
     ],
+    # The record's ``modified_at``, appended to both tables.
+    3: [
+        "ALTER TABLE articles ADD COLUMN modified_at TEXT",
+        "ALTER TABLE article_revisions ADD COLUMN modified_at TEXT",
+    ],
 }
 STREAM_CHUNK = 500
 
