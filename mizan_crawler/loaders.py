@@ -1,4 +1,9 @@
-"""The ItemLoader for articles: which cleaning function runs on which field."""
+"""The ItemLoader for articles: which cleaning function runs on which field.
+
+This is the one place the text fields are cleaned (title, uptitle, lead, body, tags and the
+breadcrumbs that become service and category): every item comes from the page parser, which
+fills its fields through this loader, so no pipeline cleans them again.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ class ArticleLoader(ItemLoader):
     """Collects raw values per field; the page module turns the result into an ``Article``.
 
     Selectors are added in priority order, so ``TakeFirst`` keeps the first one that matched.
+    Every text value is normalised, and one left empty is dropped.
     """
 
     default_item_class = dict

@@ -1,6 +1,7 @@
 """The record's JSON Schema, generated from the ``Article`` class so it is never written twice.
 
-Spidermon validates every item against it (``SPIDERMON_VALIDATION_SCHEMAS``).
+The validate pipeline checks every item against it, as Spidermon does
+(``SPIDERMON_VALIDATION_SCHEMAS``; ``pipelines/validate.py``).
 """
 
 from __future__ import annotations

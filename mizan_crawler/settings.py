@@ -38,16 +38,6 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # Scrapy's default, stated: aim at one re
 # Retries wait before being re-sent (Scrapy re-sends at once): Retry-After when the site gives
 # one, else exponential back-off. 429/503 pause the whole crawl; after too many refusals in a row
 # (403/429/503) the crawl stops with reason site_refusing. RETRY_HTTP_CODES stays Scrapy's.
-# The HTTP cache revalidates the discovery documents (mizan_crawler/revalidation.py); it sits
-# before the retries (Scrapy's 900), so an error is retried before the cache sees it.
-# robots.txt's Crawl-delay floors the host's delay (mizan_crawler/politeness.py; signals only).
-DOWNLOADER_MIDDLEWARES = {
-    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "mizan_crawler.middlewares.PoliteRetryMiddleware": 550,
-    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
-    "mizan_crawler.revalidation.RevalidatingCacheMiddleware": 540,
-    "mizan_crawler.politeness.CrawlDelayMiddleware": 110,
-}
 RETRY_TIMES = 3  # Scrapy's 2; with waits in between, one more try rides out a short outage
 MIZAN_BACKOFF_BASE = 5.0  # seconds before the first retry without Retry-After, doubling each time
 MIZAN_BACKOFF_MAX = 300.0  # never wait longer than this before one retry, whatever Retry-After asks
@@ -73,19 +63,11 @@ LOG_LEVEL = os.environ.get("MIZAN_LOG_LEVEL") or "INFO"
 
 # Final stats as JSON for schedulers and tests: set MIZAN_STATS_FILE (env or -s) to a path.
 MIZAN_STATS_FILE = os.environ.get("MIZAN_STATS_FILE", "")
-EXTENSIONS = {"mizan_crawler.extensions.StatsFile": 500, "mizan_crawler.extensions.Progress": 500}
 
 # A page yields one article: Scrapy's 100 parallel item workers per response cost more (task
 # set-up for every page) than they give.
 CONCURRENT_ITEMS = 4
 
-# Pipelines, one job each: normalise, validate, deduplicate, store.
-ITEM_PIPELINES = {
-    "mizan_crawler.pipelines.normalize.NormalizePipeline": 100,
-    "mizan_crawler.pipelines.validate.ValidatePipeline": 200,
-    "mizan_crawler.pipelines.dedupe.DeduplicatePipeline": 300,
-    "mizan_crawler.pipelines.store.StorePipeline": 400,
-}
 # The store: SQLite by default (no server); postgresql://user:pass@host:port/db for teams.
 # An empty DATABASE_URL turns the store off (files only).
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/mizan.sqlite")
@@ -107,8 +89,6 @@ REQUEST_FINGERPRINTER_CLASS = "mizan_crawler.fingerprints.NewsCodeFingerprinter"
 # The one place a request is deduplicated (Scrapy's filter only knows this run): articles the
 # store holds and short links it has seen resolved are not fetched (mizan_crawler/request_filter.py).
 DUPEFILTER_CLASS = "mizan_crawler.request_filter.ArticleRequestFilter"
-# What the store knows of the site (codes, short links, the coverage ledger), read once per crawl.
-EXTENSIONS["mizan_crawler.knowledge.SiteKnowledge"] = 100
 
 # Discovery: how far the `news` spider pages back.
 MIZAN_NEWS_MARGIN_HOURS = 6.0  # re-read this far behind the newest stored article (late listings)
@@ -122,12 +102,7 @@ MIZAN_SITEMAP_MONTH_PATTERN = r"[?&]y=(?P<year>\d{4})&m=(?P<month>\d{1,2})"
 # Monitoring: Spidermon checks every crawl when it closes (see mizan_crawler/monitoring).
 COMMANDS_MODULE = "mizan_crawler.commands"  # `crawl` exits non-zero when a check fails
 SPIDERMON_ENABLED = True
-# Spidermon before the summary and the stats file, which report the monitors' verdict.
-EXTENSIONS["spidermon.contrib.scrapy.extensions.Spidermon"] = 400
-EXTENSIONS["mizan_crawler.monitoring.summary.CrawlSummary"] = 800
-EXTENSIONS["mizan_crawler.extensions.StatsFile"] = 900
-SPIDER_MIDDLEWARES = {"mizan_crawler.monitoring.coverage.CoverageMiddleware": 900}
-ITEM_PIPELINES["mizan_crawler.monitoring.validation.SchemaValidationPipeline"] = 150
+# The schema the validate pipeline checks every item against, as Spidermon does.
 SPIDERMON_VALIDATION_SCHEMAS = ["mizan_crawler.schema.ARTICLE_SCHEMA"]
 SPIDERMON_SPIDER_CLOSE_MONITORS = ("mizan_crawler.monitoring.monitors.CloseMonitorSuite",)
 SPIDERMON_EXPECTED_FINISH_REASONS = ["finished"]
@@ -154,15 +129,7 @@ SPIDERMON_SLACK_RECIPIENTS = [
 # every other request stays on plain HTTP. auto | always (every page in the browser) | never.
 MIZAN_PLAYWRIGHT = os.environ.get("MIZAN_PLAYWRIGHT") or "auto"
 MIZAN_CHROMIUM = os.environ.get("MIZAN_CHROMIUM") or "/usr/bin/chromium"  # Debian's package
-# The add-on installs scrapy-playwright's download handler only when a browser may be used and
-# exists; the middleware sits before retries and after decompression and redirects.
-# The secret filter comes first of all add-ons: from then on no log line shows a password or token
-# of these settings (mizan_crawler/secret_filter.py).
-ADDONS = {
-    "mizan_crawler.secret_filter.SecretFilterAddon": -100,
-    "mizan_crawler.browser.BrowserAddon": 0,
-}
-DOWNLOADER_MIDDLEWARES["mizan_crawler.browser.BrowserMiddleware"] = 560
+# Its add-on and middleware are in ADDONS and DOWNLOADER_MIDDLEWARES below.
 PLAYWRIGHT_LAUNCH_OPTIONS = {  # executable_path comes from MIZAN_CHROMIUM (see the add-on)
     "headless": True,
     # Without the background-networking flags Chromium calls Google's hosts on its own.
@@ -193,10 +160,69 @@ MIZAN_REDIS_TIMEOUT = 5.0  # seconds before a Redis command (or connection) coun
 MIZAN_REDIS_WORKER_TIMEOUT = 30.0  # a worker silent this long is gone: its requests are requeued
 MIZAN_REDIS_OUTAGE_SECONDS = 60.0  # mid-crawl, wait this long for Redis to answer again
 MIZAN_REDIS_FINISHED_TTL = 7 * 24 * 3600  # seconds `mizan-crawler status` shows a finished crawl
-# The add-on switches the scheduler, extension, middleware and store pipeline only when
-# MIZAN_REDIS_URL is set; kept beside any other add-on.
-ADDONS["mizan_crawler.distributed.DistributedCrawlAddon"] = 10
+# Its add-on is in ADDONS below.
 
 # Backfill: planned article requests kept queued at once (refilled as pages come back), so a
 # backfill of years holds a thousand requests in memory, not all of them.
 MIZAN_BACKFILL_WINDOW = 1000
+
+# Components. Each dict is defined here once, one entry a line, in the order the numbers give,
+# each number explained. Add-ons may add their own: the distributed add-on, with MIZAN_REDIS_URL
+# set, adds its worker extension (100) and discovery turn (10) and swaps in its store pipeline.
+
+# Add-ons: applied in this order, each over the settings the previous ones left.
+ADDONS = {
+    # First of all: from then on no log line shows a password or token (secret_filter.py).
+    "mizan_crawler.secret_filter.SecretFilterAddon": -100,
+    # scrapy-playwright's download handler, only when a browser may be used and exists.
+    "mizan_crawler.browser.BrowserAddon": 0,
+    # Only with MIZAN_REDIS_URL; after the browser's, as it wraps the handlers that one installs.
+    "mizan_crawler.distributed.DistributedCrawlAddon": 10,
+}
+
+# Downloader middlewares: requests pass them from low to high numbers, responses back from high
+# to low (Scrapy's own are at their DOWNLOADER_MIDDLEWARES_BASE numbers).
+DOWNLOADER_MIDDLEWARES = {
+    # Signals only, so the number matters little: beside the robots.txt middleware (100).
+    "mizan_crawler.politeness.CrawlDelayMiddleware": 110,
+    # Replaced by the revalidating cache below.
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    # Before the retries (Scrapy's cache is at 900): an error is retried before the cache sees it.
+    "mizan_crawler.revalidation.RevalidatingCacheMiddleware": 540,
+    # Replaced by the polite retries below.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    # At Scrapy's retry number: waits (Retry-After, back-off) between tries, the refusal stop.
+    "mizan_crawler.middlewares.PoliteRetryMiddleware": 550,
+    # Sees a response decompressed (590) and redirected (600) before the retries (550) do.
+    "mizan_crawler.browser.BrowserMiddleware": 560,
+}
+
+# Spider middlewares: the spider's output passes them from high numbers to low.
+SPIDER_MIDDLEWARES = {
+    # Beside Scrapy's depth middleware (900), next to the spider: items counted as they leave it.
+    "mizan_crawler.monitoring.coverage.CoverageMiddleware": 900,
+}
+
+# Extensions: built in this order, so their handlers of one signal run in this order.
+EXTENSIONS = {
+    # First of ours: the store's view (codes, short links, the ledger), read once per crawl.
+    "mizan_crawler.knowledge.SiteKnowledge": 100,
+    # Before the summary and the stats file, which report the monitors' verdict.
+    "spidermon.contrib.scrapy.extensions.Spidermon": 400,
+    # Progress lines only; no other extension depends on it.
+    "mizan_crawler.extensions.Progress": 500,
+    # After Spidermon: the summary names the checks that failed.
+    "mizan_crawler.monitoring.summary.CrawlSummary": 800,
+    # Last: the stats it writes hold every other extension's, the monitors' verdict among them.
+    "mizan_crawler.extensions.StatsFile": 900,
+}
+
+# Item pipelines, one job each, an item passing them from low numbers to high.
+ITEM_PIPELINES = {
+    # First: the record's JSON Schema (counted for Spidermon), then the rules (dropping).
+    "mizan_crawler.pipelines.validate.ValidatePipeline": 200,
+    # After validation: only a valid item takes its news code.
+    "mizan_crawler.pipelines.dedupe.DeduplicatePipeline": 300,
+    # Last: stores what passed (the distributed add-on swaps in its own, at this number).
+    "mizan_crawler.pipelines.store.StorePipeline": 400,
+}

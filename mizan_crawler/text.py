@@ -31,7 +31,9 @@ _MULTI_SPACE = re.compile(r" {2,}")
 _MULTI_ZWNJ = re.compile(ZWNJ + "{2,}")
 # A ZWNJ beside a space (or at either end) joins nothing: it is dropped, the space stays.
 _LOOSE_ZWNJ = re.compile(rf"(?<= ){ZWNJ}+|{ZWNJ}+(?= )|^{ZWNJ}+|{ZWNJ}+$")
-_END_MARKER = re.compile(r"\s*انتهای\s*پیام\s*/?\s*$")
+# The end marker, with the spaces before it, or the ZWNJ that joined it to the last word: once the
+# marker is gone that ZWNJ would join nothing.
+_END_MARKER = re.compile(rf"[\s{ZWNJ}]*انتهای\s*پیام\s*/?\s*$")
 
 
 def clean_chars(text: str) -> str:
@@ -68,7 +70,8 @@ def normalize_or_none(text: str | None) -> str | None:
 
 
 def strip_end_marker(paragraph: str) -> str | None:
-    """Remove the agency's «انتهای پیام/» end-of-story marker; ``None`` if nothing else is left."""
+    """Remove the agency's «انتهای پیام/» end-of-story marker, and the space or ZWNJ before it;
+    ``None`` if nothing else is left."""
     return _END_MARKER.sub("", paragraph) or None
 
 

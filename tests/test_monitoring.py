@@ -13,7 +13,7 @@ from mizan_crawler.items import ARTICLE_FIELDS
 from mizan_crawler.monitoring.coverage import undated_items
 from mizan_crawler.monitoring.status import MONITOR_FAILED, OK, STOPPED, exit_status
 from mizan_crawler.monitoring.summary import summary_lines
-from mizan_crawler.monitoring.validation import SchemaValidationPipeline, compile_schema
+from mizan_crawler.pipelines.validate import SchemaValidation, compile_schema
 from mizan_crawler.replica import ReplicaServer
 from mizan_crawler.schema import ARTICLE_SCHEMA
 
@@ -95,7 +95,7 @@ def _validation_stats(pipeline_class: type) -> dict[str, object]:
 
 
 def test_the_validation_pipeline_counts_errors_as_spidermon_does() -> None:
-    ours = _validation_stats(SchemaValidationPipeline)
+    ours = _validation_stats(SchemaValidation)
     assert ours == _validation_stats(ItemValidationPipeline)
     assert ours["spidermon/validation/items"] == 3
     assert ours["spidermon/validation/items/errors"] == 2

@@ -98,6 +98,41 @@ def test_end_marker_and_chrome_never_reach_body() -> None:
     assert article.body == "متن\n\nپایان."
 
 
+def test_the_parser_cleans_fields_and_is_idempotent() -> None:
+    # The one place text is cleaned: whatever the page holds, the record comes out clean.
+    title = '<h1 class="title"> رئيس\u00a0قوه </h1>'
+    sel = _page('<div class="body"><p>يک</p><p></p><p> \u200f</p><p>دو</p></div>', title=title)
+    article = _parse(sel).article  # type: ignore[attr-defined]
+    assert article.title == "رئیس قوه"
+    assert article.body == "یک\n\nدو"
+    paragraphs = "".join(f"<p>{part}</p>" for part in article.body.split("\n\n"))
+    again = _page(
+        f'<div class="body">{paragraphs}</div>', title=f'<h1 class="title">{article.title}</h1>'
+    )
+    assert _parse(again).article == article  # type: ignore[attr-defined]
+
+
+def test_the_parser_keeps_zwnj_in_the_body() -> None:
+    sel = _page('<div class="body"><p>گفت\u200cوگو</p><p>نخست\u200cوزیر</p></div>')
+    assert _parse(sel).article.body == "گفت\u200cوگو\n\nنخست\u200cوزیر"  # type: ignore[attr-defined]
+
+
+def test_end_marker_joined_by_a_zwnj_leaves_no_loose_zwnj() -> None:
+    sel = _page('<div class="body"><p>پایان\u200cانتهای پیام/</p></div>')
+    article = _parse(sel).article  # type: ignore[attr-defined]
+    assert article.body == "پایان"
+    assert article.content_hash == content_hash(article.title, article.lead, "پایان")
+
+
+def test_breadcrumbs_are_cleaned_and_the_home_crumb_left_out() -> None:
+    crumbs = (
+        '<div class="news_path"><a href="/fa">صفحه نخست</a><a href="/fa/x">خانه</a>'
+        '<a href="/fa/s"> سياسي\u00a0</a><a href="/fa/e">\u200f </a><a href="/fa/c">مجلس</a></div>'
+    )
+    article = _parse(_page(crumbs + '<div class="body"><p>متن</p></div>')).article  # type: ignore[attr-defined]
+    assert (article.service, article.category) == ("سیاسی", "مجلس")
+
+
 def test_news_page_without_body_is_reported_not_hidden() -> None:
     page = _parse(_page(""))
     assert page.article.body == ""  # type: ignore[attr-defined]

@@ -1,4 +1,7 @@
-"""The pipelines one by one: normalise, validate, deduplicate, store (with its spool)."""
+"""The pipelines one by one: validate (schema and rules), deduplicate, store (with its spool).
+
+Text is cleaned once, by the article loader as the page is parsed (tests/test_pages.py).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +12,9 @@ import pytest
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem, NotConfigured
 from scrapy.utils.test import get_crawler
+from spidermon.contrib.scrapy.pipelines import ItemValidationPipeline
 
-from mizan_crawler.items import Article
 from mizan_crawler.pipelines.dedupe import DeduplicatePipeline
-from mizan_crawler.pipelines.normalize import NormalizePipeline, normalize_body
 from mizan_crawler.pipelines.store import StorePipeline
 from mizan_crawler.pipelines.validate import ValidatePipeline, invalid_reason
 from mizan_crawler.store import open_store
@@ -24,20 +26,6 @@ def _crawler(**settings: object) -> Crawler:
     crawler = get_crawler(settings_dict=settings)
     crawler.stats.open_spider()
     return crawler
-
-
-def test_normalize_cleans_fields_and_is_idempotent() -> None:
-    item = Article(**{**record(1), "title": " رئيس\u00a0قوه ", "body": "يک\n\n\n\n \u200f\n\nدو"})
-    NormalizePipeline().process_item(item)
-    assert item.title == "رئیس قوه"
-    assert item.body == "یک\n\nدو"
-    once = Article(**vars(item))
-    NormalizePipeline().process_item(item)
-    assert item == once
-
-
-def test_normalize_body_keeps_zwnj() -> None:
-    assert normalize_body("گفت\u200cوگو\n\nنخست\u200cوزیر") == "گفت\u200cوگو\n\nنخست\u200cوزیر"
 
 
 @pytest.mark.parametrize(
@@ -71,6 +59,42 @@ def test_validate_keeps_an_undated_article_with_its_printed_text() -> None:
     undated = record(3, published_at=None, published_at_jalali=None, published_at_raw="دیروز")
     assert ValidatePipeline.from_crawler(crawler).process_item(undated) == undated
     assert not [key for key in crawler.stats.get_stats() if key.startswith("mizan/dropped/")]
+
+
+def _schema_crawler() -> Crawler:
+    schemas = ["mizan_crawler.schema.ARTICLE_SCHEMA"]
+    return _crawler(SPIDERMON_ENABLED=True, SPIDERMON_VALIDATION_SCHEMAS=schemas)
+
+
+def _spidermon_stats(crawler: Crawler) -> dict[str, object]:
+    stats = crawler.stats.get_stats()
+    return {key: value for key, value in stats.items() if key.startswith("spidermon/")}
+
+
+def test_validate_checks_the_schema_as_spidermon_does_then_the_rules() -> None:
+    ours, theirs = _schema_crawler(), _schema_crawler()
+    pipeline = ValidatePipeline.from_crawler(ours)
+    spidermon = ItemValidationPipeline.from_crawler(theirs)
+    good = record(1)
+    off_schema = record(2, kind="podcast")  # counted for the monitor, not dropped
+    untitled = record(3, title="")  # off the schema and against the rules: counted, dropped
+    assert pipeline.process_item(dict(good)) == good
+    assert pipeline.process_item(dict(off_schema)) == off_schema
+    with pytest.raises(DropItem, match="missing_title"):
+        pipeline.process_item(dict(untitled))
+    for item in (good, off_schema, untitled):
+        spidermon.process_item(dict(item))
+    assert _spidermon_stats(ours) == _spidermon_stats(theirs)
+    assert ours.stats.get_value("spidermon/validation/items") == 3
+    assert ours.stats.get_value("spidermon/validation/items/errors") == 2
+    assert ours.stats.get_value("mizan/dropped/missing_title") == 1
+
+
+def test_validate_applies_the_rules_without_a_schema() -> None:
+    crawler = _crawler(SPIDERMON_ENABLED=True)  # no SPIDERMON_VALIDATION_SCHEMAS
+    with pytest.raises(DropItem, match="missing_url"):
+        ValidatePipeline.from_crawler(crawler).process_item(record(1, url=None))
+    assert crawler.stats.get_value("mizan/dropped/missing_url") == 1
 
 
 def test_deduplicate_within_a_run() -> None:

@@ -87,6 +87,8 @@ def test_normalize_or_none() -> None:
         ("متن خبر. انتهای پیام/", "متن خبر."),
         ("متن خبر", "متن خبر"),
         ("انتهای پیام/ این پایان نیست", "انتهای پیام/ این پایان نیست"),
+        (f"متن خبر{ZWNJ}انتهای پیام/", "متن خبر"),  # the ZWNJ would join nothing
+        (f"گفت{ZWNJ}وگو شد", f"گفت{ZWNJ}وگو شد"),
     ],
 )
 def test_strip_end_marker(paragraph: str, kept: str | None) -> None:

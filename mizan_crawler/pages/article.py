@@ -182,17 +182,17 @@ def _slug(root: Element, url: str, news_code: int) -> str | None:
     return None
 
 
-def _breadcrumbs(root: Element) -> list[str]:
+def _links_home(link: Element) -> bool:
+    return (link.get("href") or "").rstrip("/") in ("", "/fa")
+
+
+def _breadcrumb_texts(root: Element) -> list[str]:
+    """The raw text of each link of the first breadcrumb that matches, but the links home
+    (crumbs named home are left out once their text is clean: ``HOME_CRUMBS``)."""
     for query in BREADCRUMB:
         links = _select(root, query)
         if links:
-            crumbs = []
-            for link in links:
-                text = normalize_line(_string(link))
-                href = (link.get("href") or "").rstrip("/")
-                if text and text not in HOME_CRUMBS and href not in ("", "/fa"):
-                    crumbs.append(text)
-            return crumbs
+            return [_string(link) for link in links if not _links_home(link)]
     return []
 
 
@@ -282,12 +282,13 @@ def parse_article(
     url_code = news_code_from_url(url)
     loader.add_value("news_code", str(url_code) if url_code else None)
     loader.add_value("tags", _all_texts(root, TAGS))
+    loader.add_value("breadcrumbs", _breadcrumb_texts(root))
     data = loader.load_item()
     news_code, title = data.get("news_code"), data.get("title")
     kind = _kind(root)
     if news_code is None or title is None:
         raise NotAnArticle("not_an_article")
-    crumbs = _breadcrumbs(root)
+    crumbs = [crumb for crumb in data.get("breadcrumbs") or [] if crumb not in HOME_CRUMBS]
     problems: list[tuple[str, str]] = []
     if kind == "news" and body is None:
         # Kept (with an empty body) so validation and the monitors name the missing field.

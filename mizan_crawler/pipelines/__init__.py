@@ -1,1 +1,1 @@
-"""Item pipelines, one job each, in this order: normalise, validate, deduplicate, store."""
+"""Item pipelines, one job each, in this order: validate (schema and rules), deduplicate, store."""
