@@ -5,6 +5,8 @@ Text is cleaned once, by the article loader as the page is parsed (tests/test_pa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -107,6 +109,22 @@ def test_deduplicate_within_a_run() -> None:
     assert crawler.stats.get_value("mizan/dropped/duplicate") == 1
 
 
+@contextmanager
+def refusing_connections(pg_url: str) -> Iterator[None]:
+    """The database of ``pg_url`` drops its connections and refuses new ones, until the end."""
+    name = pg_url.rsplit("/", 1)[1]
+    admin_url = pg_url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+        try:
+            yield
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+
+
 def _store_pipeline(tmp_path: Path, database_url: str, **settings: object) -> StorePipeline:
     crawler = _crawler(
         DATABASE_URL=database_url, MIZAN_SPOOL_DIR=str(tmp_path / "spool"), **settings
@@ -148,19 +166,10 @@ def test_store_outage_spools_and_the_next_run_writes_it(tmp_path: Path, pg_url: 
     pipeline.open_spider()
     pipeline.process_item(record(1))
     pipeline.process_item(record(2))
-    name = pg_url.rsplit("/", 1)[1]
-    admin_url = pg_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        try:
-            for code in range(3, 8):
-                pipeline.process_item(record(code))
-            pipeline.close_spider()
-        finally:
-            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    with refusing_connections(pg_url):
+        for code in range(3, 8):
+            pipeline.process_item(record(code))
+        pipeline.close_spider()
     assert pipeline.stats.get_value("mizan/store/spooled") == 5
     assert len(pipeline.spool) == 5
     with open_store(pg_url) as store:
@@ -187,20 +196,11 @@ def test_two_crawls_on_one_machine_with_the_store_down_then_up(tmp_path: Path, p
     scheduler, backfill = (_store_pipeline(tmp_path, pg_url, **quick) for _ in range(2))
     scheduler.open_spider()
     backfill.open_spider()
-    name = pg_url.rsplit("/", 1)[1]
-    admin_url = pg_url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
-        admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
-        )
-        try:
-            for code in range(1, 5):
-                scheduler.process_item(record(code))
-                backfill.process_item(record(10 + code))
-            scheduler.close_spider()  # ends while the store is still away
-        finally:
-            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    with refusing_connections(pg_url):
+        for code in range(1, 5):
+            scheduler.process_item(record(code))
+            backfill.process_item(record(10 + code))
+        scheduler.close_spider()  # ends while the store is still away
     assert scheduler.stats.get_value("mizan/store/spool_left") == 4  # its own, not the other's
     backfill.process_item(record(15))
     backfill.close_spider()
