@@ -47,6 +47,11 @@ class Article:
     )
     source: str = _doc("the publishing site", default="mizanonline.ir")
     language: str = _doc("ISO 639-1 language of the text", default="fa")
+    archive_record: str | None = _doc(
+        "where the fetched page lies in the web archive, `<WARC file name>#<byte offset>` of its "
+        "response record; null when no archive was kept",
+        default=None,
+    )
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

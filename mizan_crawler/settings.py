@@ -41,7 +41,10 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0  # Scrapy's default, stated: aim at one re
 # The HTTP cache revalidates the discovery documents (mizan_crawler/revalidation.py); it sits
 # before the retries (Scrapy's 900), so an error is retried before the cache sees it.
 # robots.txt's Crawl-delay floors the host's delay (mizan_crawler/politeness.py; signals only).
+# The web archive is nearest the downloader (950, above all of Scrapy's), so it writes each
+# answer as it came: redirects, 304s, errors before retries, compressed bodies, robots.txt.
 DOWNLOADER_MIDDLEWARES = {
+    "mizan_crawler.archive.middleware.ArchiveMiddleware": 950,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "mizan_crawler.middlewares.PoliteRetryMiddleware": 550,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
@@ -59,6 +62,12 @@ HTTPCACHE_ENABLED = True  # Scrapy's False; the policy below caches those three 
 HTTPCACHE_POLICY = "mizan_crawler.revalidation.DiscoveryRevalidationPolicy"
 # Scrapy's is relative to .scrapy/; beside the store instead, kept across runs (a data volume).
 HTTPCACHE_DIR = os.path.abspath("data/httpcache")
+
+# The web archive (mizan_crawler/archive): every response with its request, as WARC 1.1 files
+# under this folder, so records can be rebuilt without asking the site again (`mizan-crawler
+# reparse`). An empty value turns it off.
+MIZAN_ARCHIVE_DIR = os.environ.get("MIZAN_ARCHIVE_DIR", "data/archive")
+MIZAN_ARCHIVE_FILE_BYTES = 1_000_000_000  # a new file once one holds this much (gzip bytes)
 
 # Persian text as UTF-8 in JSON feeds, not \u escapes.
 FEED_EXPORT_ENCODING = "utf-8"

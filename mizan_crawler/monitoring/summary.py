@@ -41,6 +41,14 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         f"  pages fetched {pages} ({rate:.0f}/min), retries {stats.get('retry/count', 0)}, "
         f"monitors failed: {stats.get('mizan/monitors/failed_checks') or 'none'}",
     ]
+    if any(key.startswith("mizan/reparse/") for key in stats):
+        lines.append(
+            f"  archive read: {_by_prefix(stats, 'mizan/reparse/records/')} records; "
+            f"skipped: {_by_prefix(stats, 'mizan/reparse/skipped/')}; "
+            f"torn ends {stats.get('mizan/reparse/torn', 0)}, "
+            f"unreadable {stats.get('mizan/reparse/unreadable', 0)}, "
+            f"parse failures {stats.get('mizan/reparse/failed', 0)}"
+        )
     if "mizan/ledger/unread" in stats or "mizan/ledger/read" in stats:
         lines.append(
             f"  timeline read this run: {stats.get('mizan/ledger/read', 'nothing')}; "

@@ -232,9 +232,17 @@ def _publication(
 
 
 def parse_article(
-    sel: Selector, *, url: str, base_url: str, crawled_at: str, status: int = 200
+    sel: Selector,
+    *,
+    url: str,
+    base_url: str,
+    crawled_at: str,
+    status: int = 200,
+    archive_record: str | None = None,
 ) -> ArticlePage:
-    """Parse an article page; raise :class:`NotAnArticle` for error pages and listings."""
+    """Parse an article page; raise :class:`NotAnArticle` for error pages and listings.
+
+    ``archive_record`` is where the page's bytes are archived, kept on the article as given."""
     root = sel.root
     _check_not_error_page(root, status)
     loader = ArticleLoader()
@@ -279,5 +287,6 @@ def parse_article(
         kind=kind,
         crawled_at=crawled_at,
         content_hash=content_hash(title, lead, body_text),
+        archive_record=archive_record,
     )
     return ArticlePage(article=article, problems=problems)

@@ -65,6 +65,11 @@ MIGRATIONS = {
     news_code BIGINT NOT NULL,
     seen_at TIMESTAMPTZ NOT NULL)""",
     ],
+    # 3 is the modification date (modified_at); 4 where each version's page lies in the archive.
+    4: [
+        "ALTER TABLE articles ADD COLUMN archive_record TEXT",
+        "ALTER TABLE article_revisions ADD COLUMN archive_record TEXT",
+    ],
 }
 # Any number fits: an arbitrary constant naming "this project's schema migration" lock.
 MIGRATION_LOCK = 0x6D697A616E

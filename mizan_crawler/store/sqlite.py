@@ -63,6 +63,11 @@ MIGRATIONS = {
     news_code INTEGER NOT NULL,
     seen_at TEXT NOT NULL)""",
     ],
+    # 3 is the modification date (modified_at); 4 where each version's page lies in the archive.
+    4: [
+        "ALTER TABLE articles ADD COLUMN archive_record TEXT",
+        "ALTER TABLE article_revisions ADD COLUMN archive_record TEXT",
+    ],
 }
 STREAM_CHUNK = 500
 
