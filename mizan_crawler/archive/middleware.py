@@ -123,7 +123,6 @@ class ArchiveMiddleware:
 
     def spider_closed(self, spider: Spider) -> None:
         self.files.close()
-        self.stats.set_value("mizan/archive/files", len(self.files.names))
 
     def process_response(self, request: Request, response: Response) -> Response:
         if "cached" in response.flags:
@@ -153,4 +152,5 @@ class ArchiveMiddleware:
         written = self.files.append([asked, answer])
         self.stats.inc_value("mizan/archive/records")
         self.stats.inc_value("mizan/archive/bytes", written.size)
+        self.stats.set_value("mizan/archive/files", len(self.files.names))
         return written.position()

@@ -41,6 +41,13 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         f"  pages fetched {pages} ({rate:.0f}/min), retries {stats.get('retry/count', 0)}, "
         f"monitors failed: {stats.get('mizan/monitors/failed_checks') or 'none'}",
     ]
+    if "mizan/archive/records" in stats:
+        lines.append(
+            f"  web archive: {stats['mizan/archive/records']} responses, "
+            f"{stats.get('mizan/archive/bytes', 0) / 1e6:.1f} MB in "
+            f"{stats.get('mizan/archive/files', 0)} files, "
+            f"failed writes {stats.get('mizan/archive/failed', 0)}"
+        )
     if any(key.startswith("mizan/reparse/") for key in stats):
         lines.append(
             f"  archive read: {_by_prefix(stats, 'mizan/reparse/records/')} records; "
