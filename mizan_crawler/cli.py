@@ -163,6 +163,7 @@ def reparse_command(argv: list[str]) -> None:
     settings = get_project_settings()
     settings.set("DATABASE_URL", args.database_url, priority="cmdline")
     settings.set("MIZAN_ARCHIVE_DIR", "", priority="cmdline")  # nothing is fetched to archive
+    settings.set("MIZAN_REDIS_URL", "", priority="cmdline")  # one process: nothing to share
     if args.base_url:
         settings.set("MIZAN_BASE_URL", args.base_url, priority="cmdline")
     if args.output or args.overwrite_output:
