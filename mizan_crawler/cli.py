@@ -3,10 +3,11 @@
     mizan-crawler crawl SPIDER [scrapy crawl options]     run a spider with the project's settings
     mizan-crawler export --format jsonl|csv|parquet --out DIR [--from DAY] [--to DAY] [--service NAME]
     mizan-crawler stats                                   summarise the store
+    mizan-crawler reparse PATH... [-o FILE] [--workers N] rebuild records from WARC/WACZ archives
     mizan-crawler replica [--port 8000 --articles 1000 --seed 1]   serve the local replica site
     mizan-crawler status --redis-url URL [--spider NAME]  crawls shared through Redis: queue, workers
 
-``export`` and ``stats`` read ``--database-url`` (default: ``DATABASE_URL``, else the SQLite file
+``export``, ``stats`` and ``reparse`` read ``--database-url`` (default: ``DATABASE_URL``, else the SQLite file
 ``data/mizan.sqlite``). A usage or data error prints one line and exits non-zero.
 """
 
@@ -20,12 +21,18 @@ from typing import NoReturn
 
 import redis
 from scrapy.cmdline import execute
+from scrapy.crawler import CrawlerProcess
+from scrapy.utils.conf import feed_process_params_from_cli
+from scrapy.utils.project import get_project_settings
 
 from . import ledger
+from .archive.reader import archive_files
+from .archive.reparse import ReparseSpider, default_workers
 from .datasets import FORMATS, export, format_summary, store_summary
 from .dates import DateParseError, day_end, day_start, parse_day
 from .distributed.keys import redis_problem
 from .distributed.status import DEFAULT_PREFIX, status_report
+from .monitoring.status import exit_status
 from .replica.__main__ import main as replica_main
 from .store import (
     DEFAULT_DATABASE_URL,
@@ -124,6 +131,53 @@ def stats_command(argv: list[str]) -> None:
         sys.stdout.write(f"\ncoverage ledger:\n{coverage}\n")
 
 
+def reparse_command(argv: list[str]) -> None:
+    """Rebuild records from WARC or WACZ files (or folders of them) through the crawl's parser and
+    pipelines, into the store and optionally a feed, without a single request to the site."""
+    parser = _Parser(prog="mizan-crawler reparse", description=reparse_command.__doc__)
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="WARC/WACZ file or folder")
+    _database_option(parser)
+    parser.add_argument("-o", "--output", action="append", help="also append items to FILE")
+    parser.add_argument("-O", "--overwrite-output", action="append", help="write items to FILE")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help="parsing processes (default: the cores available, %(default)s)",
+    )
+    parser.add_argument(
+        "--base-url",
+        default=os.environ.get("MIZAN_BASE_URL") or None,
+        help="the site the archive holds (default: $MIZAN_BASE_URL, else the live site)",
+    )
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        raise CommandError("--workers must be at least 1")
+    try:
+        files = archive_files(args.paths)
+    except FileNotFoundError as error:
+        raise CommandError(str(error)) from None
+    if not files:
+        raise CommandError(f"no WARC or WACZ files in {', '.join(args.paths)}")
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
+    settings = get_project_settings()
+    settings.set("DATABASE_URL", args.database_url, priority="cmdline")
+    settings.set("MIZAN_ARCHIVE_DIR", "", priority="cmdline")  # nothing is fetched to archive
+    settings.set("MIZAN_REDIS_URL", "", priority="cmdline")  # one process: nothing to share
+    if args.base_url:
+        settings.set("MIZAN_BASE_URL", args.base_url, priority="cmdline")
+    if args.output or args.overwrite_output:
+        feeds = feed_process_params_from_cli(
+            settings, args.output, overwrite_output=args.overwrite_output
+        )
+        settings.set("FEEDS", feeds, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(ReparseSpider)
+    process.crawl(crawler, paths=files, workers=args.workers)
+    process.start()
+    raise SystemExit(exit_status(crawler.stats.get_stats() if crawler.stats else {}))
+
+
 def _open(database_url: str) -> Store:
     try:
         return open_store(database_url)
@@ -157,6 +211,7 @@ COMMANDS = {
     "crawl": crawl,
     "export": export_command,
     "stats": stats_command,
+    "reparse": reparse_command,
     "replica": replica_main,
     "status": status_command,
 }

@@ -53,6 +53,11 @@ class Article:
         "offset; null when the page has none (or an unreadable one, logged)",
         default=None,
     )
+    archive_record: str | None = _doc(
+        "where the fetched page lies in the web archive, `<WARC file name>#<byte offset>` of its "
+        "response record; null when no archive was kept",
+        default=None,
+    )
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

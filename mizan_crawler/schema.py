@@ -24,6 +24,7 @@ _EXTRA: dict[str, dict[str, Any]] = {
     "published_at_jalali": {"pattern": r"^1[34]\d{2}-\d{2}-\d{2} \d{2}:\d{2}$"},
     "kind": {"enum": ["news", "photo", "video"]},
     "crawled_at": {"pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}"},
+    "archive_record": {"pattern": r"^.+#\d+$"},
     "content_hash": {"pattern": "^[0-9a-f]{64}$"},
     "source": {"const": "mizanonline.ir"},
     "language": {"const": "fa"},

@@ -50,6 +50,12 @@ HTTPCACHE_POLICY = "mizan_crawler.revalidation.DiscoveryRevalidationPolicy"
 # Scrapy's is relative to .scrapy/; beside the store instead, kept across runs (a data volume).
 HTTPCACHE_DIR = os.path.abspath("data/httpcache")
 
+# The web archive (mizan_crawler/archive): every response with its request, as WARC 1.1 files
+# under this folder, so records can be rebuilt without asking the site again (`mizan-crawler
+# reparse`). An empty value turns it off.
+MIZAN_ARCHIVE_DIR = os.environ.get("MIZAN_ARCHIVE_DIR", "data/archive")
+MIZAN_ARCHIVE_FILE_BYTES = 1_000_000_000  # a new file once one holds this much (gzip bytes)
+
 # Persian text as UTF-8 in JSON feeds, not \u escapes.
 FEED_EXPORT_ENCODING = "utf-8"
 
@@ -183,6 +189,9 @@ ADDONS = {
 # Downloader middlewares: requests pass them from low to high numbers, responses back from high
 # to low (Scrapy's own are at their DOWNLOADER_MIDDLEWARES_BASE numbers).
 DOWNLOADER_MIDDLEWARES = {
+    # Nearest the downloader, above all of Scrapy's: the web archive writes each answer as it
+    # came (redirects, 304s, errors before retries, compressed bodies, robots.txt).
+    "mizan_crawler.archive.middleware.ArchiveMiddleware": 950,
     # Signals only, so the number matters little: beside the robots.txt middleware (100).
     "mizan_crawler.politeness.CrawlDelayMiddleware": 110,
     # Replaced by the revalidating cache below.

@@ -149,3 +149,29 @@ def stored_hashes(workdir: Path) -> dict[int, str]:
     """News code -> content hash of every article in the default SQLite store under ``workdir``."""
     with open_store(f"sqlite:///{workdir / 'data' / 'mizan.sqlite'}") as store:
         return {row["news_code"]: row["content_hash"] for row in store.iter_articles()}
+
+
+def run_reparse(
+    workdir: Path,
+    *arguments: str,
+    base_url: str | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 180,
+) -> CrawlResult:
+    """``mizan-crawler reparse ARGUMENT... -O items.jsonl`` in ``workdir`` (see ``start_crawl``)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for stale in ("items.jsonl", "stats.json"):
+        (workdir / stale).unlink(missing_ok=True)
+    command = [sys.executable, "-m", "mizan_crawler", "reparse", *arguments, "-O", "items.jsonl"]
+    environment = {**os.environ, "MIZAN_STATS_FILE": str(workdir / "stats.json"), **(env or {})}
+    if base_url is not None:
+        environment["MIZAN_BASE_URL"] = base_url
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return RunningCrawl(process, workdir).wait(timeout)

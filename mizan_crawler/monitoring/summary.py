@@ -44,6 +44,21 @@ def summary_lines(stats: dict[str, Any]) -> list[str]:
         f"  pages fetched {pages} ({rate:.0f}/min), retries {stats.get('retry/count', 0)}, "
         f"monitors failed: {stats.get('mizan/monitors/failed_checks') or 'none'}",
     ]
+    if "mizan/archive/records" in stats:
+        lines.append(
+            f"  web archive: {stats['mizan/archive/records']} responses, "
+            f"{stats.get('mizan/archive/bytes', 0) / 1e6:.1f} MB in "
+            f"{stats.get('mizan/archive/files', 0)} files, "
+            f"failed writes {stats.get('mizan/archive/failed', 0)}"
+        )
+    if any(key.startswith("mizan/reparse/") for key in stats):
+        lines.append(
+            f"  archive read: {_by_prefix(stats, 'mizan/reparse/records/')} records; "
+            f"skipped: {_by_prefix(stats, 'mizan/reparse/skipped/')}; "
+            f"torn ends {stats.get('mizan/reparse/torn', 0)}, "
+            f"unreadable {stats.get('mizan/reparse/unreadable', 0)}, "
+            f"parse failures {stats.get('mizan/reparse/failed', 0)}"
+        )
     if "mizan/ledger/unread" in stats or "mizan/ledger/read" in stats:
         lines.append(
             f"  timeline read this run: {stats.get('mizan/ledger/read', 'nothing')}; "

@@ -267,9 +267,17 @@ def _modification(
 
 
 def parse_article(
-    sel: Selector, *, url: str, base_url: str, crawled_at: str, status: int = 200
+    sel: Selector,
+    *,
+    url: str,
+    base_url: str,
+    crawled_at: str,
+    status: int = 200,
+    archive_record: str | None = None,
 ) -> ArticlePage:
-    """Parse an article page; raise :class:`NotAnArticle` for error pages and listings."""
+    """Parse an article page; raise :class:`NotAnArticle` for error pages and listings.
+
+    ``archive_record`` is where the page's bytes are archived, kept on the article as given."""
     root = sel.root
     _check_not_error_page(root, status)
     loader = ArticleLoader()
@@ -317,5 +325,6 @@ def parse_article(
         crawled_at=crawled_at,
         content_hash=content_hash(title, lead, body_text),
         modified_at=modified_at,
+        archive_record=archive_record,
     )
     return ArticlePage(article=article, problems=problems)

@@ -6,6 +6,7 @@ is dropped here for having been stored before.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -14,20 +15,32 @@ from scrapy.exceptions import DropItem
 
 
 class DeduplicatePipeline:
-    """Counts drops in ``mizan/dropped/duplicate``."""
+    """Counts drops in ``mizan/dropped/duplicate``.
+
+    A spider whose items are archived captures (``items_are_captures``: ``reparse``) yields each
+    version of an article the archive holds, in the order they were fetched, for the store to
+    keep as revisions: there only the same capture twice (one file given twice) is a duplicate.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.stats = crawler.stats
-        self.seen: set[int] = set()
+        self.seen: set[Hashable] = set()
+        self.per_capture = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DeduplicatePipeline:
         return cls(crawler)
 
+    def open_spider(self) -> None:
+        self.per_capture = getattr(self.crawler.spider, "items_are_captures", False)
+
     def process_item(self, item: Any) -> Any:
-        code = ItemAdapter(item)["news_code"]
-        if code in self.seen:
+        adapter = ItemAdapter(item)
+        code = adapter["news_code"]
+        key = (code, adapter.get("archive_record")) if self.per_capture else code
+        if key in self.seen:
             self.stats.inc_value("mizan/dropped/duplicate")
             raise DropItem(f"duplicate news_code {code}")
-        self.seen.add(code)
+        self.seen.add(key)
         return item

@@ -109,17 +109,23 @@ class MizanSpider(scrapy.Spider):
     # Parsing ----------------------------------------------------------------------------------
 
     def parse_article(self, response: Response) -> Iterator[Article]:
-        """Yield the page's ``Article``; count and log a page that is not one."""
+        """Yield the page's ``Article``; count and log a page that is not one.
+
+        With the web archive on, ``crawled_at`` is the fetch time its record says and
+        ``archive_record`` names the record, so a reparse of the archive gives the same row."""
+        meta = response.meta
         try:
             page = parse_article(
                 response.selector,
                 url=response.url,
                 base_url=self.base_url,
-                crawled_at=datetime.now(UTC).isoformat(timespec="seconds"),
+                crawled_at=meta.get("fetched_at")
+                or datetime.now(UTC).isoformat(timespec="seconds"),
                 status=response.status,
+                archive_record=meta.get("archive_record"),
             )
         except NotAnArticle as exc:
-            self.skip(exc.reason, response.url, expected=response.meta.get("expect_missing", False))
+            self.skip(exc.reason, response.url, expected=meta.get("expect_missing", False))
             return
         for kind, message in page.problems:
             self.crawler.stats.inc_value(f"mizan/problem/{kind}")

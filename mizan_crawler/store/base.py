@@ -18,7 +18,7 @@ from ..redaction import redact_text
 from .records import RECORD_COLUMNS, record_hash, to_row
 from .urls import StoreURL
 
-SCHEMA_VERSION = 3  # the newest of the stores' MIGRATIONS
+SCHEMA_VERSION = 4  # the newest of the stores' MIGRATIONS
 LOOKUP_CHUNK = 500  # news codes per IN (...) query
 _FIELDS = RECORD_COLUMNS[1:]  # all but news_code
 _COLUMNS = ", ".join(RECORD_COLUMNS)

@@ -70,6 +70,11 @@ MIGRATIONS = {
         "ALTER TABLE articles ADD COLUMN modified_at TIMESTAMPTZ",
         "ALTER TABLE article_revisions ADD COLUMN modified_at TIMESTAMPTZ",
     ],
+    # Where each version's page lies in the web archive.
+    4: [
+        "ALTER TABLE articles ADD COLUMN archive_record TEXT",
+        "ALTER TABLE article_revisions ADD COLUMN archive_record TEXT",
+    ],
 }
 # Any number fits: an arbitrary constant naming "this project's schema migration" lock.
 MIGRATION_LOCK = 0x6D697A616E

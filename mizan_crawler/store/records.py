@@ -21,13 +21,16 @@ def published_epoch(published_at: str | None) -> int | None:
     return None if published_at is None else int(datetime.fromisoformat(published_at).timestamp())
 
 
-# Not part of what a record says: when it was fetched, and the text fingerprint derived from it.
-UNFINGERPRINTED = ("crawled_at", "content_hash")
+# Not part of what a record says: when it was fetched, where that fetch is archived (a re-crawl
+# of an unchanged page is a new archive record, not an edit), and the text fingerprint derived
+# from it.
+UNFINGERPRINTED = ("crawled_at", "archive_record", "content_hash")
 
 
 def record_hash(record: dict[str, Any]) -> str:
-    """sha256 hex of every field of a record but ``crawled_at`` (and ``content_hash``, which is
-    derived from fields it covers): any change the site makes to an article changes it."""
+    """sha256 hex of every field of a record but ``crawled_at``, ``archive_record`` (and
+    ``content_hash``, which is derived from fields it covers): any change the site makes to an
+    article changes it."""
     fields = {
         name: list(record.get(name) or []) if name in LIST_FIELDS else record.get(name)
         for name in RECORD_COLUMNS

@@ -68,6 +68,11 @@ MIGRATIONS = {
         "ALTER TABLE articles ADD COLUMN modified_at TEXT",
         "ALTER TABLE article_revisions ADD COLUMN modified_at TEXT",
     ],
+    # Where each version's page lies in the web archive.
+    4: [
+        "ALTER TABLE articles ADD COLUMN archive_record TEXT",
+        "ALTER TABLE article_revisions ADD COLUMN archive_record TEXT",
+    ],
 }
 STREAM_CHUNK = 500
 
