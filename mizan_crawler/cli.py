@@ -3,11 +3,12 @@
     mizan-crawler crawl SPIDER [scrapy crawl options]     run a spider with the project's settings
     mizan-crawler export --format jsonl|csv|parquet --out DIR [--from DAY] [--to DAY] [--service NAME]
     mizan-crawler stats                                   summarise the store
+    mizan-crawler history CODE [--format text|json]       every kept version of an article, diffed
     mizan-crawler replica [--port 8000 --articles 1000 --seed 1]   serve the local replica site
     mizan-crawler status --redis-url URL [--spider NAME]  crawls shared through Redis: queue, workers
 
-``export`` and ``stats`` read ``--database-url`` (default: ``DATABASE_URL``, else the SQLite file
-``data/mizan.sqlite``). A usage or data error prints one line and exits non-zero.
+``export``, ``stats`` and ``history`` read ``--database-url`` (default: ``DATABASE_URL``, else the
+SQLite file ``data/mizan.sqlite``). A usage or data error prints one line and exits non-zero.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from typing import NoReturn
 import redis
 from scrapy.cmdline import execute
 
-from . import ledger
-from .datasets import FORMATS, export, format_summary, store_summary
+from . import history, ledger
+from .datasets import FORMATS, export, exported_line, format_summary, store_summary
 from .dates import DateParseError, day_end, day_start, parse_day
 from .distributed.keys import redis_problem
 from .distributed.status import DEFAULT_PREFIX, status_report
@@ -106,10 +107,10 @@ def export_command(argv: list[str]) -> None:
     if args.out.exists() and not args.out.is_dir():
         raise CommandError(f"--out {args.out} is a file, not a directory")
     with _open(args.database_url) as store:
-        data, summary = export(
+        exported = export(
             store, args.format, args.out, filters=filters, described=described, csv_bom=args.csv_bom
         )
-    sys.stdout.write(f"wrote {summary.count} articles to {data} and {args.out / 'README.md'}\n")
+    sys.stdout.write(exported_line(exported) + "\n")
 
 
 def stats_command(argv: list[str]) -> None:
@@ -122,6 +123,28 @@ def stats_command(argv: list[str]) -> None:
         sys.stdout.write(format_summary(summary, revisions, store.url.redacted) + "\n")
         coverage = "\n".join(ledger.describe(store.coverage()))
         sys.stdout.write(f"\ncoverage ledger:\n{coverage}\n")
+
+
+def history_command(argv: list[str]) -> None:
+    """Show every kept version of one article, oldest first, with what changed in each."""
+    parser = _Parser(prog="mizan-crawler history", description=history_command.__doc__)
+    parser.add_argument("code", type=int, metavar="CODE", help="the article's news code")
+    _database_option(parser)
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people, json for scripts",
+    )
+    args = parser.parse_args(argv)
+    with _open(args.database_url) as store:
+        current = store.article(args.code)
+        if current is None:
+            raise CommandError(f"no article with news code {args.code} in {store.url.redacted}")
+        earlier = list(store.iter_revisions(args.code))
+    kept = list(history.versions([*earlier, {**current, "is_current": True}]))
+    show = history.as_json if args.format == "json" else history.describe
+    sys.stdout.write(show(args.code, kept) + "\n")
 
 
 def _open(database_url: str) -> Store:
@@ -157,6 +180,7 @@ COMMANDS = {
     "crawl": crawl,
     "export": export_command,
     "stats": stats_command,
+    "history": history_command,
     "replica": replica_main,
     "status": status_command,
 }
