@@ -3,12 +3,13 @@
     mizan-crawler crawl SPIDER [scrapy crawl options]     run a spider with the project's settings
     mizan-crawler export --format jsonl|csv|parquet --out DIR [--from DAY] [--to DAY] [--service NAME]
     mizan-crawler stats                                   summarise the store
+    mizan-crawler history CODE [--format text|json]       every kept version of an article, diffed
     mizan-crawler reparse PATH... [-o FILE] [--workers N] rebuild records from WARC/WACZ archives
     mizan-crawler replica [--port 8000 --articles 1000 --seed 1]   serve the local replica site
     mizan-crawler status --redis-url URL [--spider NAME]  crawls shared through Redis: queue, workers
 
-``export``, ``stats`` and ``reparse`` read ``--database-url`` (default: ``DATABASE_URL``, else the SQLite file
-``data/mizan.sqlite``). A usage or data error prints one line and exits non-zero.
+``export``, ``stats``, ``history`` and ``reparse`` read ``--database-url`` (default: ``DATABASE_URL``,
+else the SQLite file ``data/mizan.sqlite``). A usage or data error prints one line and exits non-zero.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.utils.conf import feed_process_params_from_cli
 from scrapy.utils.project import get_project_settings
 
-from . import ledger
+from . import history, ledger
 from .archive.reader import archive_files
 from .archive.reparse import ReparseSpider, default_workers
-from .datasets import FORMATS, export, format_summary, store_summary
+from .datasets import FORMATS, export, exported_line, format_summary, store_summary
 from .dates import DateParseError, day_end, day_start, parse_day
 from .distributed.keys import redis_problem
 from .distributed.status import DEFAULT_PREFIX, status_report
@@ -113,10 +114,10 @@ def export_command(argv: list[str]) -> None:
     if args.out.exists() and not args.out.is_dir():
         raise CommandError(f"--out {args.out} is a file, not a directory")
     with _open(args.database_url) as store:
-        data, summary = export(
+        exported = export(
             store, args.format, args.out, filters=filters, described=described, csv_bom=args.csv_bom
         )
-    sys.stdout.write(f"wrote {summary.count} articles to {data} and {args.out / 'README.md'}\n")
+    sys.stdout.write(exported_line(exported) + "\n")
 
 
 def stats_command(argv: list[str]) -> None:
@@ -178,6 +179,28 @@ def reparse_command(argv: list[str]) -> None:
     raise SystemExit(exit_status(crawler.stats.get_stats() if crawler.stats else {}))
 
 
+def history_command(argv: list[str]) -> None:
+    """Show every kept version of one article, oldest first, with what changed in each."""
+    parser = _Parser(prog="mizan-crawler history", description=history_command.__doc__)
+    parser.add_argument("code", type=int, metavar="CODE", help="the article's news code")
+    _database_option(parser)
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="text for people, json for scripts",
+    )
+    args = parser.parse_args(argv)
+    with _open(args.database_url) as store:
+        current = store.article(args.code)
+        if current is None:
+            raise CommandError(f"no article with news code {args.code} in {store.url.redacted}")
+        earlier = list(store.iter_revisions(args.code))
+    kept = list(history.versions([*earlier, {**current, "is_current": True}]))
+    show = history.as_json if args.format == "json" else history.describe
+    sys.stdout.write(show(args.code, kept) + "\n")
+
+
 def _open(database_url: str) -> Store:
     try:
         return open_store(database_url)
@@ -212,6 +235,7 @@ COMMANDS = {
     "export": export_command,
     "stats": stats_command,
     "reparse": reparse_command,
+    "history": history_command,
     "replica": replica_main,
     "status": status_command,
 }

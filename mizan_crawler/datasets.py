@@ -9,19 +9,29 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import jdatetime
 from scrapy.exporters import BaseItemExporter, JsonLinesItemExporter
 
-from . import __version__
+from . import __version__, history
 from .dates import TEHRAN
-from .exporters import CsvBomExporter, CsvExporter, ParquetExporter
+from .exporters import CsvBomExporter, CsvExporter, ParquetExporter, parquet_schema
 from .items import ARTICLE_FIELDS, FIELD_DOCS
 from .store import Filters, Store
 
 FORMATS = {"jsonl": "articles.jsonl", "csv": "articles.csv", "parquet": "articles.parquet"}
+REVISION_FILES = {fmt: f"revisions.{fmt}" for fmt in FORMATS}
+# A revisions file's columns: which version of which article, what changed, then the record.
+REVISION_FIELDS = ("news_code", "version", "is_current", "changed_fields", *ARTICLE_FIELDS[1:])
+REVISION_DOCS = {
+    "version": "1 for the oldest kept version of the article, then 2, 3, ... by crawl time",
+    "is_current": "whether this is the version the store holds now (the one in the articles file)",
+    "changed_fields": "the fields that differ from the version before (none for version 1); "
+    "`crawled_at` and `content_hash` are not compared",
+}
 
 
 @dataclass
@@ -77,29 +87,85 @@ def _later(current: str | None, candidate: str | None) -> str | None:
     return candidate
 
 
-def _exporter(fmt: str, handle: BinaryIO, csv_bom: bool) -> BaseItemExporter:
+def _exporter(
+    fmt: str, handle: BinaryIO, csv_bom: bool, names: tuple[str, ...] = ARTICLE_FIELDS
+) -> BaseItemExporter:
     if fmt == "jsonl":
-        return JsonLinesItemExporter(
-            handle, encoding="utf-8", fields_to_export=list(ARTICLE_FIELDS)
-        )
+        return JsonLinesItemExporter(handle, encoding="utf-8", fields_to_export=list(names))
     if fmt == "csv":
-        return (CsvBomExporter if csv_bom else CsvExporter)(handle)
-    return ParquetExporter(handle)
+        return (CsvBomExporter if csv_bom else CsvExporter)(handle, fields_to_export=list(names))
+    return ParquetExporter(handle, schema=parquet_schema(names))
 
 
 def write_rows(
-    rows: Iterable[dict[str, Any]], fmt: str, path: Path, csv_bom: bool = False
-) -> Summary:
-    """Write ``rows`` as ``fmt`` to ``path``; return what they held."""
-    summary = Summary()
+    rows: Iterable[dict[str, Any]],
+    fmt: str,
+    path: Path,
+    csv_bom: bool = False,
+    names: tuple[str, ...] = ARTICLE_FIELDS,
+) -> int:
+    """Write the columns ``names`` of ``rows`` as ``fmt`` to ``path``; return how many rows."""
+    count = 0
     with path.open("wb") as handle:
-        exporter = _exporter(fmt, handle, csv_bom)
+        exporter = _exporter(fmt, handle, csv_bom, names)
         exporter.start_exporting()
         for row in rows:
-            summary.add(row)
-            exporter.export_item({name: row.get(name) for name in ARTICLE_FIELDS})
+            count += 1
+            exporter.export_item({name: row.get(name) for name in names})
         exporter.finish_exporting()
-    return summary
+    return count
+
+
+def _counted(rows: Iterable[dict[str, Any]], summary: Summary) -> Iterator[dict[str, Any]]:
+    for row in rows:
+        summary.add(row)
+        yield row
+
+
+@dataclass
+class RevisionSummary:
+    """What a revisions file holds: its versions, and the articles with more than one."""
+
+    versions: int = 0
+    edited: int = 0
+
+
+def revision_rows(
+    store: Store, filters: Filters, summary: RevisionSummary
+) -> Iterator[dict[str, Any]]:
+    """Every kept version of the selected articles, numbered per article with its changed
+    fields; one article's versions in memory at a time."""
+    for _code, rows in groupby(store.iter_versions(filters), key=lambda row: row["news_code"]):
+        kept = list(history.versions(rows))
+        summary.versions += len(kept)
+        summary.edited += len(kept) > 1
+        for version in kept:
+            yield {
+                **version.record,
+                "version": version.number,
+                "is_current": version.is_current,
+                "changed_fields": version.changed_fields,
+            }
+
+
+@dataclass(frozen=True)
+class Exported:
+    """The files an export wrote and what they hold."""
+
+    data: Path
+    summary: Summary
+    revisions: Path
+    revision_summary: RevisionSummary
+    card: Path
+
+
+def exported_line(exported: Exported) -> str:
+    """What an export wrote, in one line."""
+    return (
+        f"wrote {exported.summary.count} articles to {exported.data}, their "
+        f"{exported.revision_summary.versions} kept versions to {exported.revisions} and the "
+        f"dataset card {exported.card}"
+    )
 
 
 def export(
@@ -110,16 +176,26 @@ def export(
     filters: Filters,
     described: str,
     csv_bom: bool = False,
-) -> tuple[Path, Summary]:
-    """Export the selected rows into ``out`` with a dataset card; return the data file's path."""
+) -> Exported:
+    """Export the selected rows, and every kept version of them, into ``out`` with a dataset
+    card."""
     out.mkdir(parents=True, exist_ok=True)
-    data = out / FORMATS[fmt]
-    summary = write_rows(store.iter_articles(filters), fmt, data, csv_bom)
+    data, revisions = out / FORMATS[fmt], out / REVISION_FILES[fmt]
+    summary, revision_summary = Summary(), RevisionSummary()
+    write_rows(_counted(store.iter_articles(filters), summary), fmt, data, csv_bom)
+    rows = revision_rows(store, filters, revision_summary)
+    write_rows(rows, fmt, revisions, csv_bom, REVISION_FIELDS)
     card = dataset_card(
-        summary, fmt, data.name, store.url.redacted, described, revisions=store.count_revisions()
+        summary,
+        fmt,
+        data.name,
+        store.url.redacted,
+        described,
+        revisions=store.count_revisions(),
+        revision_file=(revisions.name, revision_summary),
     )
     (out / "README.md").write_text(card, encoding="utf-8")
-    return data, summary
+    return Exported(data, summary, revisions, revision_summary, out / "README.md")
 
 
 def _table(counter: Counter[str], heading: str, by_key: bool = False) -> Iterator[str]:
@@ -131,10 +207,17 @@ def _table(counter: Counter[str], heading: str, by_key: bool = False) -> Iterato
 
 
 def dataset_card(
-    summary: Summary, fmt: str, data_name: str, store: str, filters: str, *, revisions: int = 0
+    summary: Summary,
+    fmt: str,
+    data_name: str,
+    store: str,
+    filters: str,
+    *,
+    revisions: int = 0,
+    revision_file: tuple[str, RevisionSummary] | None = None,
 ) -> str:
     """The dataset card (``README.md``) of an export (``revisions``: earlier versions the store
-    keeps, of all its articles)."""
+    keeps, of all its articles; ``revision_file``: the revisions file's name and contents)."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
     lines = [
         "# Mizan Online articles",
@@ -149,7 +232,12 @@ def dataset_card(
         + (f" ({summary.undated} rows without a readable date)" if summary.undated else ""),
         f"- first crawled {summary.first_seen or '-'}, last crawled {summary.last_seen or '-'} (UTC)",
         f"- earlier versions of edited articles kept in the store: {revisions} (not in this "
-        "file; a change to any field but `crawled_at` counts as an edit)",
+        "file; a change to any field but `crawled_at` counts as an edit"
+        + (
+            f"; those of the selected articles are in `{revision_file[0]}`)"
+            if revision_file
+            else ")"
+        ),
         "",
         "## How it was crawled",
         "",
@@ -171,6 +259,7 @@ def dataset_card(
         "In CSV, `tags` and `image_urls` are joined by ` | ` in one cell. In Parquet, `news_code` is "
         "int64, `published_at` and `modified_at` timestamps with the time zone Asia/Tehran, "
         "`tags` and `image_urls` lists of strings, the rest strings.",
+        *(_revision_lines(fmt, *revision_file) if revision_file else ()),
         "",
         "## Services",
         "",
@@ -186,6 +275,33 @@ def dataset_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def _revision_lines(fmt: str, name: str, kept: RevisionSummary) -> list[str]:
+    """The card's part on the revisions file: what it holds and its columns."""
+    return [
+        "",
+        "## Revisions",
+        "",
+        f"`{name}` ({fmt}) holds every version the store keeps of the selected articles, one row "
+        "per version, oldest first per news code, the current one (as in the articles file) "
+        "last.",
+        "",
+        f"- rows: {kept.versions} (versions)",
+        f"- articles with more than one version (edited since first crawled): {kept.edited}",
+        "",
+        "Each row is the whole record as it was crawled then; after `news_code` come these "
+        "columns:",
+        "",
+        "| field | meaning |",
+        "|---|---|",
+        *(f"| `{column}` | {doc} |" for column, doc in REVISION_DOCS.items()),
+        "",
+        "The record's fields follow, as above. `changed_fields` is a list of strings in Parquet "
+        "and JSONL and joined by ` | ` in CSV; `is_current` is a boolean (`True`/`False` in "
+        "CSV). `mizan-crawler history CODE` shows the same versions with what changed in each "
+        "text, paragraph by paragraph.",
+    ]
 
 
 def store_summary(store: Store, filters: Filters | None = None) -> tuple[Summary, int]:

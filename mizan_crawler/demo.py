@@ -15,7 +15,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .datasets import export, format_summary, store_summary
+from .datasets import export, exported_line, format_summary, store_summary
 from .dates import TEHRAN
 from .monitoring.summary import summary_lines
 from .replica import Corpus, ReplicaServer
@@ -68,7 +68,7 @@ def main() -> None:
         ]
     database_url = f"sqlite:///{DEMO_DIR / 'mizan.sqlite'}"
     with open_store(database_url) as store:
-        data, summary = export(
+        exported = export(
             store,
             "parquet",
             DEMO_DIR / "dataset",
@@ -76,7 +76,7 @@ def main() -> None:
             described="all stored articles",
         )
         say(f"\n$ mizan-crawler export --format parquet --out {DEMO_DIR / 'dataset'}")
-        say(f"wrote {summary.count} articles to {data} and its dataset card README.md")
+        say(exported_line(exported))
         say("\n$ mizan-crawler stats")
         say(format_summary(*store_summary(store), store.url.redacted))
     raise SystemExit(max(statuses))

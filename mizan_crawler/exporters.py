@@ -24,8 +24,19 @@ _TYPES = {
     "modified_at": pa.timestamp("ms", tz="Asia/Tehran"),
     "tags": pa.list_(pa.string()),
     "image_urls": pa.list_(pa.string()),
+    # the columns of a revisions file (datasets.REVISION_FIELDS) beside the record's
+    "version": pa.int32(),
+    "is_current": pa.bool_(),
+    "changed_fields": pa.list_(pa.string()),
 }
-PARQUET_SCHEMA = pa.schema([(name, _TYPES.get(name, pa.string())) for name in ARTICLE_FIELDS])
+
+
+def parquet_schema(names: tuple[str, ...]) -> pa.Schema:
+    """The typed schema of these columns: the record's types, strings for the rest."""
+    return pa.schema([(name, _TYPES.get(name, pa.string())) for name in names])
+
+
+PARQUET_SCHEMA = parquet_schema(ARTICLE_FIELDS)
 
 
 class CsvExporter(CsvItemExporter):
@@ -45,34 +56,38 @@ class CsvBomExporter(CsvExporter):
         super().__init__(file, **kwargs)
 
 
-def parquet_row(record: dict[str, Any]) -> dict[str, Any]:
-    """A record's values as the Parquet schema takes them."""
-    row = {name: record.get(name) for name in ARTICLE_FIELDS}
-    for name in ("published_at", "modified_at"):
-        if row[name] is not None:
-            row[name] = datetime.fromisoformat(row[name])
-    row["tags"] = list(row["tags"] or [])
-    row["image_urls"] = list(row["image_urls"] or [])
+def parquet_row(record: dict[str, Any], schema: pa.Schema = PARQUET_SCHEMA) -> dict[str, Any]:
+    """A record's values as the Parquet ``schema`` takes them."""
+    row = {name: record.get(name) for name in schema.names}
+    for column in schema:
+        if pa.types.is_timestamp(column.type) and row[column.name] is not None:
+            row[column.name] = datetime.fromisoformat(row[column.name])
+        elif pa.types.is_list(column.type):
+            row[column.name] = list(row[column.name] or [])
     return row
 
 
 class ParquetExporter(BaseItemExporter):
-    """Parquet with the fixed, typed schema ``PARQUET_SCHEMA``, written in row groups.
+    """Parquet with a fixed, typed schema (``PARQUET_SCHEMA``, the record's, unless a ``schema``
+    is given), written in row groups.
 
     Parquet files cannot be appended to: write them with ``-O`` (overwrite), not ``-o``.
     """
 
-    def __init__(self, file: BinaryIO, **kwargs: Any) -> None:
+    def __init__(
+        self, file: BinaryIO, *, schema: pa.Schema = PARQUET_SCHEMA, **kwargs: Any
+    ) -> None:
         super().__init__(dont_fail=True, **kwargs)
         self.file = file
+        self.schema = schema
         self.rows: list[dict[str, Any]] = []
         self.writer: pq.ParquetWriter | None = None
 
     def start_exporting(self) -> None:
-        self.writer = pq.ParquetWriter(self.file, PARQUET_SCHEMA, compression="zstd")
+        self.writer = pq.ParquetWriter(self.file, self.schema, compression="zstd")
 
     def export_item(self, item: Any) -> None:
-        self.rows.append(parquet_row(ItemAdapter(item).asdict()))
+        self.rows.append(parquet_row(ItemAdapter(item).asdict(), self.schema))
         if len(self.rows) >= PARQUET_ROW_GROUP:
             self._write_rows()
 
@@ -83,5 +98,5 @@ class ParquetExporter(BaseItemExporter):
 
     def _write_rows(self) -> None:
         if self.rows and self.writer is not None:
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=PARQUET_SCHEMA))
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
             self.rows = []

@@ -123,4 +123,5 @@ def test_export_writes_only_inside_the_chosen_directory(tmp_path: Path, target: 
     workdir.mkdir()
     out = workdir / target
     cli_main(["export", "--database-url", database_url, "--format", "jsonl", "--out", str(out)])
-    assert sorted(p.name for p in out.resolve().iterdir()) == ["README.md", "articles.jsonl"]
+    written = sorted(p.name for p in out.resolve().iterdir())
+    assert written == ["README.md", "articles.jsonl", "revisions.jsonl"]

@@ -113,6 +113,8 @@ class ReplicaServer:
         self.challenges_served: Counter[int] = Counter()
         self.requests: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         self._scripted: dict[str, deque[Reply]] = {}
+        # Edits a test scheduled (``edit``): per news code, (from when, changed fields), in order.
+        self._edits: dict[int, list[tuple[datetime, dict[str, object]]]] = {}
         self.refusal: Reply | None = None  # the answer to everything, while set
         self._lock = threading.Lock()
         self._clock = (corpus.published(len(corpus) - 1), len(corpus))
@@ -184,11 +186,21 @@ class ReplicaServer:
         return self.corpus.article(index)
 
     def shown(self, article: ReplicaArticle) -> ReplicaArticle:
-        """``article`` as its pages and listings print it: a year ahead when its date is one of
-        the ``future_dated`` typos (the truth keeps the real date)."""
+        """``article`` as its pages and listings print it: with the edits made by :attr:`now`,
+        and a year ahead when its date is one of the ``future_dated`` typos (the truth keeps the
+        real date)."""
+        article = self.edited(article)
         if article.news_code not in self.future_dated:
             return article
         return dataclasses.replace(article, published=article.published + FUTURE_TYPO)
+
+    def edited(self, article: ReplicaArticle) -> ReplicaArticle:
+        """``article`` with every edit scheduled for it (``edit``) that has happened by
+        :attr:`now`, applied in the order of their moments."""
+        for moment, changes in list(self._edits.get(article.news_code, ())):
+            if moment <= self.now:
+                article = dataclasses.replace(article, **changes)  # type: ignore[arg-type]
+        return article
 
     # Test hooks ---------------------------------------------------------------------------
 
@@ -196,6 +208,19 @@ class ReplicaServer:
         """Answer the next requests for ``path`` with ``replies``, in order, then as usual."""
         with self._lock:
             self._scripted.setdefault(path, deque()).extend(replies)
+
+    def edit(self, news_code: int, when: datetime, /, **changes: object) -> None:
+        """From ``when`` (naive: Iran time) on, the article ``news_code`` is served changed: its
+        pages, listings and truth show ``changes``, fields of :class:`ReplicaArticle` among
+        ``EDITABLE`` (``title=...``, ``paragraphs=(...)``, ``tags=(...)``). Several edits of one
+        article apply in the order of their moments, each over the ones before."""
+        unknown = sorted(set(changes) - EDITABLE)
+        if unknown:
+            raise ValueError(f"not editable: {', '.join(unknown)} (editable: {sorted(EDITABLE)})")
+        with self._lock:
+            edits = self._edits.setdefault(news_code, [])
+            edits.append((aware(when), dict(changes)))
+            edits.sort(key=lambda edit: edit[0])
 
     def refuse_everything(self, reply: Reply | None) -> None:
         """Answer every request, robots.txt included, with ``reply`` (a site blocking the
@@ -336,7 +361,7 @@ class ReplicaServer:
         found = self.published_article(int(match.group("code")))
         if found is None:
             return json_reply(None)
-        return json_reply(self.corpus.expected_record(found, self.base_url))
+        return json_reply(self.corpus.expected_record(self.edited(found), self.base_url))
 
     def clock(self, match: re.Match[str], query: Query) -> Reply:
         """``/_replica/clock``: read it, ``?set=ISO`` to move it, ``?publish=N`` to step it."""
@@ -361,6 +386,8 @@ def _moment_param(query: Query, name: str) -> datetime | None:
     return parse_moment(values[0]) if values else None
 
 
+# What ``ReplicaServer.edit`` may change: what an editor changes in the CMS after publication.
+EDITABLE = frozenset({"title", "uptitle", "lead", "paragraphs", "tags", "images", "category"})
 # A printed date a year ahead: the typo ``future_dated`` articles carry.
 FUTURE_TYPO = timedelta(days=365)
 # Discovery pages ``failing`` can name.

@@ -397,11 +397,37 @@ class Store(ABC):
     def iter_revisions(self, news_code: int) -> Iterator[dict[str, Any]]:
         """Earlier versions of one article, oldest first (by when they were crawled)."""
         statement = (
-            f"SELECT {_COLUMNS}, revised_at FROM article_revisions "
+            f"SELECT {_COLUMNS}, record_hash, revised_at FROM article_revisions "
             "WHERE news_code = :news_code ORDER BY crawled_at, id"
         )
         for row in self._stream(statement, {"news_code": news_code}):
             yield self._from_db(row)
+
+    def article(self, news_code: int) -> dict[str, Any] | None:
+        """The stored (current) version of one article, or ``None`` when it is not stored."""
+        statement = (
+            f"SELECT {_COLUMNS}, record_hash, first_seen_at, last_seen_at FROM articles "
+            "WHERE news_code = :news_code"
+        )
+        rows = [self._from_db(row) for row in self._stream(statement, {"news_code": news_code})]
+        return rows[0] if rows else None
+
+    def iter_versions(self, filters: Filters | None = None) -> Iterator[dict[str, Any]]:
+        """Every kept version of the selected articles (the selection by the stored version's
+        publication and service), streamed: per news code in rising order, the earlier versions
+        oldest crawl first, then the stored one; each row has ``is_current``."""
+        where, params = (filters or Filters()).where()
+        statement = (
+            f"SELECT {_COLUMNS}, 0 AS is_current, id AS revision_id FROM article_revisions "
+            f"WHERE news_code IN (SELECT news_code FROM articles{where}) "
+            f"UNION ALL SELECT {_COLUMNS}, 1 AS is_current, 0 AS revision_id FROM articles{where} "
+            "ORDER BY news_code, is_current, crawled_at, revision_id"
+        )
+        for row in self._stream(statement, params):
+            record = self._from_db(row)
+            record["is_current"] = bool(record["is_current"])
+            del record["revision_id"]
+            yield record
 
 
 def _coverage_params(mark: CoverageMark, now: str) -> dict[str, Any]:
