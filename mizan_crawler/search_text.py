@@ -30,12 +30,11 @@ what the index holds: it must come with a store migration that indexes every art
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from .text import ZWNJ, clean_chars
+from .text import ZWNJ
 
 Word = tuple[str, ...]  # a word as its ZWNJ-separated parts (one part for most words)
 
@@ -52,22 +51,42 @@ _LETTERS = {
 }
 
 
-def _table() -> dict[int, str | None]:
-    """Combining marks removed and decimal digits as ASCII, over the Basic Multilingual Plane."""
-    table: dict[int, str | None] = {}
+def _table() -> dict[str, str]:
+    """Combining marks and invisible format characters (bidi marks, BOM, soft hyphen...: ZWNJ
+    aside) removed and decimal digits as ASCII, over the Basic Multilingual Plane."""
+    table: dict[str, str] = {}
     for point in range(0x80, 0x10000):
         char = chr(point)
         category = unicodedata.category(char)
-        if category == "Mn":
-            table[point] = None
+        if category == "Mn" or (category == "Cf" and char != ZWNJ):
+            table[char] = ""
         elif category == "Nd":
-            table[point] = str(unicodedata.decimal(char))
-    table.update(str.maketrans(_LETTERS))
+            table[char] = str(unicodedata.decimal(char))
+    table.update((char, value or "") for char, value in _LETTERS.items())
     return table
 
 
+def _ranges(chars: Iterable[str]) -> str:
+    """A regular-expression character class of ``chars``, as ranges."""
+    points = sorted(map(ord, chars))
+    spans: list[list[int]] = []
+    for point in points:
+        if spans and point == spans[-1][1] + 1:
+            spans[-1][1] = point
+        else:
+            spans.append([point, point])
+    return (
+        "["
+        + "".join(re.escape(chr(a)) + ("-" + re.escape(chr(b)) if b > a else "") for a, b in spans)
+        + "]"
+    )
+
+
 _TABLE = _table()
-_WORD = re.compile(rf"[^\W_]+(?:{ZWNJ}[^\W_]+)*")
+# Most characters stay as they are: a search for those that change is ten times faster than
+# str.translate, which looks every character up.
+_CHANGING = re.compile(_ranges(_TABLE))
+_WORD = re.compile(rf"[^\W_]+(?:{ZWNJ}+[^\W_]+)*")
 # The quotation marks a phrase may be written between: Persian guillemets, straight and curly.
 _PHRASE = re.compile(r"«([^»]*)»?|\"([^\"]*)\"?|“([^”]*)”?")
 MAX_WORD = 200  # characters: at most 800 bytes, under PostgreSQL's 2047 a lexeme
@@ -80,18 +99,28 @@ TSVECTOR_BUDGET = 900_000
 
 def fold(text: str) -> str:
     """``text`` with letters, marks and digits folded as search compares them; ZWNJs kept."""
-    return unicodedata.normalize("NFKD", clean_chars(text)).casefold().translate(_TABLE)
+    decomposed = unicodedata.normalize("NFKD", text).casefold()
+    return _CHANGING.sub(_change, decomposed)
+
+
+def _change(match: re.Match[str]) -> str:
+    return _TABLE[match.group()]
+
+
+def raw_words(text: str | None) -> list[str]:
+    """The words of ``text`` as search compares them, ZWNJs still in: the one tokenisation that
+    the index (``streams``) and queries (``search_words``) share."""
+    if not text:
+        return []
+    words = _WORD.findall(fold(text))
+    if words and max(map(len, words)) > MAX_WORD:
+        words = [word for word in words if len(word) <= MAX_WORD]
+    return words
 
 
 def search_words(text: str | None) -> list[Word]:
-    """The words of ``text`` as search compares them, each as its ZWNJ-separated parts."""
-    if not text:
-        return []
-    return [
-        tuple(sys.intern(part) for part in word.split(ZWNJ))
-        for word in _WORD.findall(fold(text))
-        if len(word) <= MAX_WORD
-    ]
+    """The words of ``text``, each as its ZWNJ-separated parts."""
+    return [tuple(part for part in word.split(ZWNJ) if part) for word in raw_words(text)]
 
 
 def whole(word: Word) -> str:
@@ -101,10 +130,8 @@ def whole(word: Word) -> str:
 
 def streams(text: str | None) -> tuple[str, str]:
     """The *words* and *parts* streams of ``text``: space-separated tokens (see the docstring)."""
-    words = search_words(text)
-    return " ".join(whole(word) for word in words), " ".join(
-        part for word in words for part in word
-    )
+    spaced = " ".join(raw_words(text))
+    return spaced.replace(ZWNJ, ""), spaced.replace(ZWNJ, " ")
 
 
 @dataclass(frozen=True)
@@ -162,23 +189,27 @@ def tsvector(fields: Iterable[tuple[str | None, str]]) -> str:
     """A PostgreSQL ``tsvector`` in its text form from ``(text, weight)`` pairs: each field's
     words stream, then its parts stream, with a position left empty between streams so that no
     phrase runs from one into the next."""
-    positions: dict[str, list[str]] = {}
-    position = size = 0
+    labels: dict[str, list[str]] = {}
+    position = 0
     for text, weight in fields:
         suffix = "" if weight == "D" else weight
         for stream in streams(text):
-            for token in stream.split():
-                position += 1
-                if token not in positions:
-                    if size > TSVECTOR_BUDGET:
-                        continue
-                    size += len(token.encode()) + 8
-                kept = positions.setdefault(token, [])
-                if len(kept) < TSVECTOR_MAX_POSITIONS:
-                    kept.append(f"{min(position, TSVECTOR_MAX_POSITION)}{suffix}")
-                    size += 2
-            position += 1 if stream else 0
-    return " ".join(f"'{token}':{','.join(dict.fromkeys(at))}" for token, at in positions.items())
+            tokens = stream.split()
+            for at, token in enumerate(tokens, position + 1):
+                labels.setdefault(token, []).append(f"{min(at, TSVECTOR_MAX_POSITION)}{suffix}")
+            position += len(tokens) + 1 if tokens else 0
+    return " ".join(_lexemes(labels))
+
+
+def _lexemes(labels: dict[str, list[str]]) -> Iterator[str]:
+    """Each token with its positions, as PostgreSQL's limits allow, until the size budget."""
+    size = 0
+    for token, at in labels.items():
+        kept = list(dict.fromkeys(at))[:TSVECTOR_MAX_POSITIONS]  # clamped positions repeat
+        size += len(token.encode()) + 8 + 2 * len(kept)
+        if size > TSVECTOR_BUDGET:
+            return
+        yield f"'{token}':{','.join(kept)}"
 
 
 def snippet(texts: Iterable[str | None], phrases: Sequence[Phrase], width: int = 12) -> str:
