@@ -1,12 +1,13 @@
 """Text as full-text search compares it: one normalisation for what is indexed and what is asked.
 
 Stored text keeps every letter as published (``text.py``); search folds the forms a reader does not
-tell apart, the same way on both sides (``search_words``), before either database sees it:
+tell apart, the same way on both sides (``raw_words``), before either database sees it:
 
 - letters: Arabic ي ى ك are Persian ی ک; ة, ۀ (and هٔ), ە and ھ are ه; the hamza and madda forms of
   alef are ا (آ too, as Lucene's Persian analyser does: «آمریکا» and «امریکا» are one word), ؤ is
   و and ئ is ی («پائیز», «پاییز»); presentation forms are their letters (Unicode NFKD);
-- diacritics (harakat, the superscript alef, every other combining mark) and tatweel go;
+- diacritics (harakat, the superscript alef, every other combining mark), tatweel and invisible
+  format characters (bidi marks, BOM, ZWJ; not the ZWNJ) go;
 - digits of every script are ASCII (۱۴۰۳, ١٤٠٣ and 1403 are one token); Latin letters are
   case-folded;
 - a word is a run of letters and digits; punctuation and spaces separate words; a "word" longer
