@@ -4,12 +4,14 @@
     mizan-crawler export --format jsonl|csv|parquet --out DIR [--from DAY] [--to DAY] [--service NAME]
     mizan-crawler stats                                   summarise the store
     mizan-crawler history CODE [--format text|json]       every kept version of an article, diffed
+    mizan-crawler search "QUERY" [--from DAY] [--to DAY] [--service NAME] [--limit 20]
     mizan-crawler reparse PATH... [-o FILE] [--workers N] rebuild records from WARC/WACZ archives
     mizan-crawler replica [--port 8000 --articles 1000 --seed 1]   serve the local replica site
     mizan-crawler status --redis-url URL [--spider NAME]  crawls shared through Redis: queue, workers
 
-``export``, ``stats``, ``history`` and ``reparse`` read ``--database-url`` (default: ``DATABASE_URL``,
-else the SQLite file ``data/mizan.sqlite``). A usage or data error prints one line and exits non-zero.
+``export``, ``stats``, ``history``, ``search`` and ``reparse`` read ``--database-url`` (default:
+``DATABASE_URL``, else the SQLite file ``data/mizan.sqlite``). A usage or data error prints one
+line and exits non-zero.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .distributed.keys import redis_problem
 from .distributed.status import DEFAULT_PREFIX, status_report
 from .monitoring.status import exit_status
 from .replica.__main__ import main as replica_main
+from .search_text import SearchQueryError
 from .store import (
     DEFAULT_DATABASE_URL,
     Filters,
@@ -43,6 +46,7 @@ from .store import (
     StoreUnavailable,
     open_store,
 )
+from .store.search import SearchHit
 
 SETTINGS_MODULE = "mizan_crawler.settings"
 
@@ -101,11 +105,7 @@ def export_command(argv: list[str]) -> None:
     _database_option(parser)
     parser.add_argument("--format", required=True, choices=sorted(FORMATS))
     parser.add_argument("--out", required=True, type=Path, help="directory to write into")
-    parser.add_argument(
-        "--from", dest="since", help="first publication day: 2024-06-01 or 1403-03-12"
-    )
-    parser.add_argument("--to", dest="until", help="last publication day (inclusive)")
-    parser.add_argument("--service", help="only this service (e.g. سیاسی)")
+    _day_options(parser)
     parser.add_argument(
         "--csv-bom", action="store_true", help="CSV with a UTF-8 BOM for spreadsheets"
     )
@@ -201,6 +201,39 @@ def history_command(argv: list[str]) -> None:
     sys.stdout.write(show(args.code, kept) + "\n")
 
 
+def _day_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--from", dest="since", help="first publication day: 2024-06-01 or 1403-03-12"
+    )
+    parser.add_argument("--to", dest="until", help="last publication day (inclusive)")
+    parser.add_argument("--service", help="only this service (e.g. سیاسی)")
+
+
+def search_command(argv: list[str]) -> None:
+    """Find stored articles by words of their title, lead or body (Persian letter forms, ZWNJ
+    and digits folded; see README "For researchers")."""
+    parser = _Parser(prog="mizan-crawler search", description=search_command.__doc__)
+    _database_option(parser)
+    parser.add_argument("query", help='words, all required; "..." or «...» for a phrase')
+    _day_options(parser)
+    parser.add_argument("--limit", type=int, default=20, help="at most this many (%(default)s)")
+    args = parser.parse_args(argv)
+    filters, _described = _filters(args)
+    if args.limit < 1:
+        raise CommandError(f"--limit {args.limit}: give a number of articles, 1 or more")
+    with _open(args.database_url) as store:
+        try:
+            hits = store.search(args.query, filters, args.limit)
+        except SearchQueryError as error:
+            raise CommandError(str(error)) from None
+    sys.stdout.write("".join(map(_hit_lines, hits)) if hits else "no articles match\n")
+
+
+def _hit_lines(hit: SearchHit) -> str:
+    date = hit.published_at_jalali or "undated"
+    return f"{hit.news_code}  {date}  {hit.title}\n    {hit.snippet}\n"
+
+
 def _open(database_url: str) -> Store:
     try:
         return open_store(database_url)
@@ -236,6 +269,7 @@ COMMANDS = {
     "stats": stats_command,
     "reparse": reparse_command,
     "history": history_command,
+    "search": search_command,
     "replica": replica_main,
     "status": status_command,
 }

@@ -15,10 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..redaction import redact_text
+from ..search_text import Phrase, parse_query
 from .records import RECORD_COLUMNS, record_hash, to_row
+from .search import SearchHit, hit
 from .urls import StoreURL
 
-SCHEMA_VERSION = 4  # the newest of the stores' MIGRATIONS
+SCHEMA_VERSION = 6  # the newest of the stores' MIGRATIONS
+SEARCH_VERSION = 6  # the migration that creates the full-text index, filled from the rows
 LOOKUP_CHUNK = 500  # news codes per IN (...) query
 _FIELDS = RECORD_COLUMNS[1:]  # all but news_code
 _COLUMNS = ", ".join(RECORD_COLUMNS)
@@ -102,7 +105,13 @@ class Filters:
 
     def where(self) -> tuple[str, dict[str, Any]]:
         """A ``WHERE`` clause (or ``""``) and its parameters."""
-        clauses, params = [], {}
+        clauses, params = self.conditions()
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+    def conditions(self) -> tuple[list[str], dict[str, Any]]:
+        """The conditions on ``articles`` columns, to be joined with ``AND``, and their parameters."""
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
         if self.since_epoch is not None:
             clauses.append("published_epoch >= :since_epoch")
             params["since_epoch"] = self.since_epoch
@@ -112,7 +121,7 @@ class Filters:
         if self.service is not None:
             clauses.append("service = :service")
             params["service"] = self.service
-        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+        return clauses, params
 
 
 class StoreUnavailable(RuntimeError):
@@ -161,6 +170,19 @@ class Store(ABC):
     @abstractmethod
     def _is_outage(self, error: Exception) -> bool:
         """Whether ``error`` means the database is unreachable or unwritable (worth spooling)."""
+
+    @abstractmethod
+    def _index(self, cursor: Any, row: dict[str, Any]) -> None:
+        """Make the full-text index hold the row's current title, lead and body."""
+
+    @abstractmethod
+    def _search_sql(self, where: list[str]) -> str:
+        """A query of matching articles, best first then newest, with ``:limit`` and ``where``'s
+        conditions (on ``articles`` columns)."""
+
+    @abstractmethod
+    def _search_params(self, phrases: list[Phrase]) -> dict[str, Any]:
+        """The parameters the query of ``_search_sql`` needs for ``phrases``."""
 
     def _why(self, error: Exception) -> str:
         """What went wrong, for the operator (a store may add what it knows of the cause)."""
@@ -215,6 +237,7 @@ class Store(ABC):
             for version in sorted(v for v in self._migrations() if v > current):
                 for statement in self._migrations()[version]:
                     self._execute(cursor, statement)
+                self._after_migration(cursor, version)
                 self._execute(
                     cursor, "INSERT INTO mizan_schema (version) VALUES (:v)", {"v": version}
                 )
@@ -226,6 +249,25 @@ class Store(ABC):
     @abstractmethod
     def _lock_schema(self, cursor: Any) -> None:
         """Keep two processes from migrating at once."""
+
+    def _after_migration(self, cursor: Any, version: int) -> None:
+        """What a migration needs Python for, in its transaction: the search index is filled
+        from the rows already stored (normalised in Python, which SQL cannot call)."""
+        if version == SEARCH_VERSION:
+            self._reindex(cursor)
+
+    def _reindex(self, cursor: Any) -> None:
+        last = -1
+        statement = (
+            "SELECT news_code, title, lead, body FROM articles WHERE news_code > :last "
+            f"ORDER BY news_code LIMIT {LOOKUP_CHUNK}"
+        )
+        while rows := self._execute(cursor, statement, {"last": last}).fetchall():
+            for news_code, title, lead, body in rows:
+                self._index(
+                    cursor, {"news_code": news_code, "title": title, "lead": lead, "body": body}
+                )
+            last = rows[-1][0]
 
     @property
     def schema_version(self) -> int:
@@ -277,6 +319,7 @@ class Store(ABC):
         stored version a revision; a version already kept is never kept twice (a spool replayed
         again, a batch retried after a commit whose outcome was unknown)."""
         if self._execute(cursor, INSERT_ARTICLE, row).fetchone() is not None:
+            self._index(cursor, row)
             return "new"
         stored_row = self._execute(cursor, f"{SELECT_STORED} {self.lock_suffix}", row).fetchone()
         stored = self._from_db(dict(zip((*RECORD_COLUMNS, "record_hash"), stored_row, strict=True)))
@@ -292,6 +335,7 @@ class Store(ABC):
         if not self._revision_kept(cursor, row["news_code"], stored_hash):
             self._execute(cursor, ARCHIVE_CURRENT, {**row, "stored_hash": stored_hash})
         self._execute(cursor, UPDATE_ARTICLE, row)
+        self._index(cursor, row)
         return "updated"
 
     def _revision_kept(self, cursor: Any, news_code: int, fingerprint: str) -> bool:
@@ -386,6 +430,17 @@ class Store(ABC):
             statement += f" LIMIT {int(limit)}"
         for row in self._stream(statement, params):
             yield self._from_db(row)
+
+    def search(
+        self, query: str, filters: Filters | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        """Current versions of the articles whose title, lead or body match ``query`` (see
+        ``search_text``), best match first, then newest; ``SearchQueryError`` if it has no word."""
+        phrases = parse_query(query)
+        where, params = (filters or Filters()).conditions()
+        params.update(self._search_params(phrases), limit=int(limit))
+        rows = self._stream(self._search_sql(where), params)
+        return [hit(self._from_db(row), phrases) for row in rows]
 
     def count_revisions(self) -> int:
         """How many earlier versions are kept."""

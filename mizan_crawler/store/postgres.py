@@ -12,7 +12,9 @@ import psycopg
 from psycopg.rows import dict_row
 
 from ..redaction import redact_text
+from ..search_text import Phrase, tsquery, tsvector
 from .base import Store, StoreUnavailable, pyformat
+from .search import RESULT_COLUMNS, and_where
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 _RECORD_DDL = """
@@ -75,7 +77,18 @@ MIGRATIONS = {
         "ALTER TABLE articles ADD COLUMN archive_record TEXT",
         "ALTER TABLE article_revisions ADD COLUMN archive_record TEXT",
     ],
+    # Full-text search (store/search.py): filled from the stored rows after the DDL.
+    6: [
+        "ALTER TABLE articles ADD COLUMN search_vector TSVECTOR",
+        "CREATE INDEX articles_search ON articles USING GIN (search_vector)",
+    ],
 }
+INDEX_ARTICLE = (
+    "UPDATE articles SET search_vector = CAST(:search_vector AS tsvector) "
+    "WHERE news_code = :news_code"
+)
+# Title A, lead B, body D (ts_rank's weights 1.0, 0.4 and 0.1).
+_WEIGHTS = (("title", "A"), ("lead", "B"), ("body", "D"))
 # Any number fits: an arbitrary constant naming "this project's schema migration" lock.
 MIGRATION_LOCK = 0x6D697A616E
 STREAM_CHUNK = 500
@@ -135,6 +148,22 @@ class PostgresStore(Store):
             cursor.execute(pyformat(statement), params)
             while chunk := cursor.fetchmany(STREAM_CHUNK):
                 yield from chunk
+
+    def _index(self, cursor: Any, row: dict[str, Any]) -> None:
+        vector = tsvector((row[field], weight) for field, weight in _WEIGHTS)
+        params = {"search_vector": vector, "news_code": row["news_code"]}
+        cursor.execute(pyformat(INDEX_ARTICLE), params)
+
+    def _search_sql(self, where: list[str]) -> str:
+        query = "CAST(:query AS tsquery)"
+        return (
+            f"SELECT {RESULT_COLUMNS} FROM articles WHERE search_vector @@ {query}"
+            f"{and_where(where)} ORDER BY ts_rank(search_vector, {query}) DESC, "
+            "published_epoch DESC NULLS LAST, news_code DESC LIMIT :limit"
+        )
+
+    def _search_params(self, phrases: list[Phrase]) -> dict[str, Any]:
+        return {"query": tsquery(phrases)}
 
     def _is_outage(self, error: Exception) -> bool:
         return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)

@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..search_text import Phrase, fts5_match
 from .base import Store, StoreUnavailable
 from .records import LIST_FIELDS
+from .search import FTS_COLUMNS, FTS_WEIGHTS, RESULT_COLUMNS, and_where, fts_row
 
 _RECORD_DDL = """
     url TEXT NOT NULL,
@@ -73,7 +75,18 @@ MIGRATIONS = {
         "ALTER TABLE articles ADD COLUMN archive_record TEXT",
         "ALTER TABLE article_revisions ADD COLUMN archive_record TEXT",
     ],
+    # Full-text search (store/search.py): filled from the stored rows after the DDL.
+    6: [
+        f"CREATE VIRTUAL TABLE article_search USING fts5({', '.join(FTS_COLUMNS)}, "
+        "tokenize = 'ascii')"
+    ],
 }
+_FTS_NAMES = ", ".join(f":{name}" for name in FTS_COLUMNS)
+INDEX_ARTICLE = [
+    "DELETE FROM article_search WHERE rowid = :news_code",
+    f"INSERT INTO article_search (rowid, {', '.join(FTS_COLUMNS)}) VALUES (:news_code, {_FTS_NAMES})",
+]
+_BM25 = f"bm25(article_search, {', '.join(map(str, FTS_WEIGHTS))})"
 STREAM_CHUNK = 500
 
 
@@ -129,6 +142,22 @@ class SQLiteStore(Store):
         cursor = self.connection.execute(statement, params)
         while chunk := cursor.fetchmany(STREAM_CHUNK):
             yield from chunk
+
+    def _index(self, cursor: Any, row: dict[str, Any]) -> None:
+        values = fts_row(row)
+        for statement in INDEX_ARTICLE:
+            cursor.execute(statement, values)
+
+    def _search_sql(self, where: list[str]) -> str:
+        return (
+            f"SELECT {RESULT_COLUMNS} FROM article_search "
+            "JOIN articles ON articles.news_code = article_search.rowid "
+            f"WHERE article_search MATCH :match{and_where(where)} "
+            f"ORDER BY {_BM25}, published_epoch DESC, news_code DESC LIMIT :limit"
+        )
+
+    def _search_params(self, phrases: list[Phrase]) -> dict[str, Any]:
+        return {"match": fts5_match(phrases)}
 
     def _why(self, error: Exception) -> str:
         """SQLite's own words ("unable to open database file") do not say that the disk is at
