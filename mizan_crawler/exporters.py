@@ -22,9 +22,11 @@ _TYPES = {
     "news_code": pa.int64(),
     "published_at": pa.timestamp("ms", tz="Asia/Tehran"),
     "modified_at": pa.timestamp("ms", tz="Asia/Tehran"),
+    "withdrawn_at": pa.timestamp("ms", tz="UTC"),  # the crawler's observation, not the site's
     "tags": pa.list_(pa.string()),
     "image_urls": pa.list_(pa.string()),
 }
+TIMESTAMPS = ("published_at", "modified_at", "withdrawn_at")
 PARQUET_SCHEMA = pa.schema([(name, _TYPES.get(name, pa.string())) for name in ARTICLE_FIELDS])
 
 
@@ -48,7 +50,7 @@ class CsvBomExporter(CsvExporter):
 def parquet_row(record: dict[str, Any]) -> dict[str, Any]:
     """A record's values as the Parquet schema takes them."""
     row = {name: record.get(name) for name in ARTICLE_FIELDS}
-    for name in ("published_at", "modified_at"):
+    for name in TIMESTAMPS:
         if row[name] is not None:
             row[name] = datetime.fromisoformat(row[name])
     row["tags"] = list(row["tags"] or [])

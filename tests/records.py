@@ -27,6 +27,7 @@ def record(code: int, **changes: Any) -> dict[str, Any]:
         "language": "fa",
         "crawled_at": "2026-01-01T00:00:00+00:00",
         "modified_at": None,
+        "withdrawn_at": None,
     }
     base.update(changes)
     if "content_hash" not in changes:

@@ -125,7 +125,7 @@ def test_modified_at_is_kept_exactly(filled: str, tmp_path: Path) -> None:
     assert _stored(filled)[3]["modified_at"] == MODIFIED[3]
     _export(filled, tmp_path, "--format", "csv")
     text = (tmp_path / "articles.csv").read_text("utf-8")
-    assert text.splitlines()[0].endswith(",language,modified_at")  # appended: the schema's order
+    assert text.splitlines()[0].endswith(",language,modified_at,withdrawn_at")  # the schema's order
     rows = {int(row["news_code"]): row for row in csv.DictReader(io.StringIO(text))}
     assert rows[3]["modified_at"] == MODIFIED[3]
     assert rows[1]["modified_at"] == ""

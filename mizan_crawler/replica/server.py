@@ -5,7 +5,8 @@ Run it with ``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed
 
 The server keeps a clock: articles published after it do not exist on any URL, feed, sitemap,
 listing or truth route. Moving the clock (``set_clock``, ``publish``, ``/_replica/clock``) is how a
-test makes news appear between two crawls.
+test makes news appear between two crawls. ``withdraw``, ``restore`` and ``edit`` are how it makes
+the site take an article down, serve it again, or change it (none is used unless a test asks).
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ class ReplicaServer:
         self.challenges_served: Counter[int] = Counter()
         self.requests: deque[LoggedRequest] = deque(maxlen=REQUEST_LOG_SIZE)
         self._scripted: dict[str, deque[Reply]] = {}
+        self.removed: set[int] = set()  # news codes withdrawn by a test: 404, on no list
+        self.edits: dict[int, datetime] = {}  # news code: when a test edited it
         self.refusal: Reply | None = None  # the answer to everything, while set
         self._lock = threading.Lock()
         self._clock = (corpus.published(len(corpus) - 1), len(corpus))
@@ -174,14 +177,32 @@ class ReplicaServer:
         target = min(before + count, len(self.corpus))
         if target > before:
             self.set_clock(self.corpus.published(target - 1))
-        return [self.corpus.article(index) for index in range(before, self.published_count)]
+        return [self.build(index) for index in range(before, self.published_count)]
 
     def published_article(self, news_code: int) -> ReplicaArticle | None:
         """The article with ``news_code`` if it exists at :attr:`now`, withdrawn or not."""
         index = self.corpus.index_of(news_code)
         if index is None or index >= self.published_count:
             return None
-        return self.corpus.article(index)
+        return self.build(index)
+
+    def build(self, index: int) -> ReplicaArticle:
+        """The article at ``index`` as it stands at :attr:`now`, with a test's edit once made."""
+        article = self.corpus.article(index)
+        edited = self.edits.get(article.news_code)
+        if edited is None or edited > self.now:
+            return article
+        return dataclasses.replace(
+            article,
+            edited_at=max(edited, lastmod(article, self.now)),
+            paragraphs=(*article.paragraphs, EDIT_NOTE),
+        )
+
+    def lastmod_of(self, index: int) -> datetime:
+        """When the article at ``index`` last changed as of :attr:`now`, a test's edit included."""
+        changed = self.corpus.lastmod_of(index, self.now)
+        edited = self.edits.get(self.corpus.news_code(index))
+        return changed if edited is None or edited > self.now else max(changed, edited)
 
     def shown(self, article: ReplicaArticle) -> ReplicaArticle:
         """``article`` as its pages and listings print it: a year ahead when its date is one of
@@ -191,6 +212,31 @@ class ReplicaServer:
         return dataclasses.replace(article, published=article.published + FUTURE_TYPO)
 
     # Test hooks ---------------------------------------------------------------------------
+
+    def withdraw(self, news_code: int) -> None:
+        """Take the article down from now on: its URLs answer 404, no list or sitemap has it."""
+        index = self._index(news_code)
+        self.removed.add(news_code)
+        self.catalog.remove(index)
+
+    def restore(self, news_code: int) -> None:
+        """Serve a withdrawn article again, on its URLs and every list."""
+        index = self._index(news_code)
+        self.removed.discard(news_code)
+        self.catalog.put_back(index)
+
+    def edit(self, news_code: int, at: datetime | None = None) -> None:
+        """Edit the article at ``at`` (default :attr:`now`): from then its page has one more
+        paragraph and its sitemap ``lastmod`` is ``at``."""
+        self._index(news_code)
+        self.edits[news_code] = aware(at) if at is not None else self.now
+        self.catalog.forget_changes()
+
+    def _index(self, news_code: int) -> int:
+        index = self.corpus.index_of(news_code)
+        if index is None:
+            raise KeyError(f"no article {news_code} in the corpus")
+        return index
 
     def script(self, path: str, *replies: Reply) -> None:
         """Answer the next requests for ``path`` with ``replies``, in order, then as usual."""
@@ -226,7 +272,7 @@ class ReplicaServer:
             None if since is None else aware(since), None if until is None else aware(until)
         )
         for index in self.catalog.live(range(span.start, min(span.stop, self.published_count))):
-            article = self.corpus.article(index)
+            article = self.build(index)
             yield {
                 "news_code": article.news_code,
                 "published_at": article.published.isoformat(),
@@ -280,7 +326,7 @@ class ReplicaServer:
 
     def article(self, match: re.Match[str], query: Query) -> Reply:
         found = self.published_article(int(match.group("code")))
-        if found is None:
+        if found is None or found.news_code in self.removed:
             return not_found()
         if found.withdrawn:
             return html(200, render.error_page())  # the CMS answers 200 for a withdrawn story
@@ -361,6 +407,8 @@ def _moment_param(query: Query, name: str) -> datetime | None:
     return parse_moment(values[0]) if values else None
 
 
+# The paragraph a test's edit adds to an article.
+EDIT_NOTE = "این خبر پس از انتشار ویرایش شده است."
 # A printed date a year ahead: the typo ``future_dated`` articles carry.
 FUTURE_TYPO = timedelta(days=365)
 # Discovery pages ``failing`` can name.

@@ -21,8 +21,12 @@ def published_epoch(published_at: str | None) -> int | None:
     return None if published_at is None else int(datetime.fromisoformat(published_at).timestamp())
 
 
-# Not part of what a record says: when it was fetched, and the text fingerprint derived from it.
-UNFINGERPRINTED = ("crawled_at", "content_hash")
+# Set by the store from what crawls observe, never by a page: a re-crawl's record leaves it alone
+# (see ``observations.py``).
+STORE_OBSERVED = ("withdrawn_at",)
+# Not part of what a record says: when it was fetched, the text fingerprint derived from it, and
+# what the store observed of the site (a withdrawal is not an edit of the article).
+UNFINGERPRINTED = ("crawled_at", "content_hash", *STORE_OBSERVED)
 
 
 def record_hash(record: dict[str, Any]) -> str:
