@@ -165,7 +165,7 @@ class SiteKnowledge:
         for entry in entries:
             if entry.news_code is not None:
                 held[entry.news_code] = SitemapEntry(
-                    entry.news_code, _iso(entry.lastmod), _iso(entry.published), urlset, seen_at
+                    entry.news_code, entry.lastmod, entry.published, urlset, seen_at
                 )
 
     def note_gone(self, code: int | None) -> None:
@@ -205,7 +205,3 @@ class SiteKnowledge:
     def summary(self) -> dict[str, Any]:
         """This run's unwritten marks, for the crawl summary."""
         return {source: (m.first, m.last) for source, m in self.pending_marks.items()}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()

@@ -318,7 +318,8 @@ def test_a_withdrawal_and_a_return_are_recorded_not_deleted(database_url: str) -
 
 def test_sitemap_entries_record_the_lastmod_the_stored_version_holds(database_url: str) -> None:
     def entry(code: int, lastmod: str, seen_at: str) -> SitemapEntry:
-        return SitemapEntry(code, lastmod, None, "https://example.org/sitemap?y=1403&m=3", seen_at)
+        urlset = "https://example.org/sitemap?y=1403&m=3"
+        return SitemapEntry(code, datetime.fromisoformat(lastmod), None, urlset, seen_at)
 
     read_at = "2026-01-01T00:00:00+00:00"
     first = {code: entry(code, "2024-06-01T08:00:00+03:30", read_at) for code in (50, 51)}

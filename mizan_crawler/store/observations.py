@@ -53,24 +53,30 @@ SELECT_WITHDRAWALS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SitemapEntry:
-    """One urlset entry as a backfill read it (times ISO 8601; ``seen_at`` UTC)."""
+    """One urlset entry as a backfill read it (``seen_at`` ISO 8601 UTC). Small, and sharing
+    the parsed times and the urlset's strings: a backfill holds one per entry until its first
+    batch is written."""
 
     news_code: int
-    lastmod: str | None
-    publication_date: str | None
+    lastmod: datetime | None
+    publication_date: datetime | None
     urlset: str
     seen_at: str
 
     def params(self) -> dict[str, Any]:
         return {
             "news_code": self.news_code,
-            "lastmod": self.lastmod,
-            "publication_date": self.publication_date,
+            "lastmod": _iso(self.lastmod),
+            "publication_date": _iso(self.publication_date),
             "urlset": self.urlset,
             "seen_at": self.seen_at,
         }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
 
 
 @dataclass
