@@ -432,33 +432,38 @@ class BackfillSpider(MizanSpider):
 
     def _refresh_plan(self, plan: Plan) -> list[int]:
         """Stored articles of the range to fetch again, beyond what ``refresh=1`` fetches: those
-        missing from every urlset read (withdrawn? unless a source failed, when absence proves
-        nothing), those found withdrawn that are listed again (back?), and with
-        ``refresh=changed`` those whose ``lastmod`` moved since they were fetched. They pass the
-        request filter (``fetch_again``); returns those the plan does not already hold."""
+        no urlset read lists (withdrawn?), those found withdrawn that are listed again (back?),
+        and with ``refresh=changed`` those whose ``lastmod`` moved since they were fetched. They
+        pass the request filter (``fetch_again``); returns those the plan does not hold."""
         assert self.range is not None
         listed, self.listed = self.listed, {}
         stored = self.knowledge.stored_published_between(
             int(self.range.start.timestamp()), int(self.range.end.timestamp())
         )
-        withdrawn = self.knowledge.withdrawn
-        again = {code for code in stored & listed.keys() if code in withdrawn}
-        missing: set[int] = set()
-        if self.failed_sources:
-            self.logger.warning("A discovery source failed: stored articles missing from the "
-                                "urlsets are not looked for in this run")  # fmt: skip
-        else:
-            missing = {code for code in stored - listed.keys() if code not in withdrawn}
+        on_lists = stored & listed.keys()
+        again = on_lists & self.knowledge.withdrawn
         edited: set[int] = set()
         if self.selective == "changed":
-            codes = stored & listed.keys()
-            basis = self.knowledge.fetch_basis(codes)
-            edited = edited_since_fetched({code: listed[code] for code in codes}, basis) - again
-        for name, codes in (("missing", missing), ("listed_again", again), ("edited", edited)):
+            basis = self.knowledge.fetch_basis(on_lists)
+            edited = edited_since_fetched({code: listed[code] for code in on_lists}, basis)
+        chosen = {"missing": self._missing(stored - on_lists), "listed_again": again}
+        chosen["edited"] = edited - again
+        for name, codes in chosen.items():
             self.crawler.stats.set_value(f"mizan/refresh/{name}", len(codes))
-        chosen = missing | again | edited
-        self.knowledge.fetch_again(chosen)
-        return sorted(chosen - set(plan.fetch) - set(plan.chain))
+        every = set().union(*chosen.values())
+        self.knowledge.fetch_again(every)
+        return sorted(every - set(plan.fetch) - set(plan.chain))
+
+    def _missing(self, unlisted: set[int]) -> set[int]:
+        """Stored articles no urlset listed, to confirm a withdrawal (but not those known
+        withdrawn). When a discovery source failed, absence proves nothing: none."""
+        if self.failed_sources:
+            self.logger.warning(
+                "A discovery source failed: stored articles missing from the urlsets are not "
+                "looked for in this run"
+            )
+            return set()
+        return unlisted - self.knowledge.withdrawn
 
     def _lookahead(self) -> int:
         return self.crawler.settings.getint("MIZAN_BACKFILL_LOOKAHEAD", DEFAULT_LOOKAHEAD)

@@ -455,7 +455,7 @@ class Store(ABC):
         for start in range(0, len(wanted), LOOKUP_CHUNK):
             params = {f"c{i}": code for i, code in enumerate(wanted[start : start + LOOKUP_CHUNK])}
             statement = (
-                "SELECT a.news_code, s.fetched_lastmod, a.last_seen_at, a.withdrawn_at "
+                "SELECT a.news_code, s.fetched_lastmod, a.last_seen_at "
                 "FROM articles a LEFT JOIN sitemap_entries s ON s.news_code = a.news_code "
                 f"WHERE a.news_code IN ({_names(list(params))})"
             )
@@ -464,7 +464,6 @@ class Store(ABC):
                 found[int(values["news_code"])] = FetchBasis(
                     _moment(values["fetched_lastmod"]),
                     _moment(values["last_seen_at"]),
-                    values["withdrawn_at"] is not None,
                 )
         return found
 

@@ -105,4 +105,3 @@ class FetchBasis:
 
     fetched_lastmod: datetime | None
     last_seen_at: datetime | None
-    withdrawn: bool = False
