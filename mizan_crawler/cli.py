@@ -121,13 +121,14 @@ def export_command(argv: list[str]) -> None:
 
 
 def stats_command(argv: list[str]) -> None:
-    """Summarise the store: articles, dates, services, months, revisions."""
+    """Summarise the store: articles, dates, services, months, revisions, withdrawals."""
     parser = _Parser(prog="mizan-crawler stats", description=stats_command.__doc__)
     _database_option(parser)
     args = parser.parse_args(argv)
     with _open(args.database_url) as store:
         summary, revisions = store_summary(store)
-        sys.stdout.write(format_summary(summary, revisions, store.url.redacted) + "\n")
+        text = format_summary(summary, revisions, store.url.redacted, store.withdrawal_counts())
+        sys.stdout.write(text + "\n")
         coverage = "\n".join(ledger.describe(store.coverage()))
         sys.stdout.write(f"\ncoverage ledger:\n{coverage}\n")
 

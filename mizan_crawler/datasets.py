@@ -42,6 +42,7 @@ class Summary:
     first_published: str | None = None
     last_published: str | None = None
     undated: int = 0
+    withdrawn: int = 0
     services: Counter[str] = field(default_factory=Counter)
     kinds: Counter[str] = field(default_factory=Counter)
     months: Counter[str] = field(default_factory=Counter)
@@ -53,6 +54,7 @@ class Summary:
         self.count += 1
         self.services[row.get("service") or "(none)"] += 1
         self.kinds[row.get("kind") or "(none)"] += 1
+        self.withdrawn += row.get("withdrawn_at") is not None
         published = row.get("published_at")
         if published is None:
             self.undated += 1
@@ -238,6 +240,8 @@ def dataset_card(
             if revision_file
             else ")"
         ),
+        f"- withdrawn from the site since they were stored: {summary.withdrawn} (kept, with "
+        "`withdrawn_at` set)",
         "",
         "## How it was crawled",
         "",
@@ -258,6 +262,7 @@ def dataset_card(
         "",
         "In CSV, `tags` and `image_urls` are joined by ` | ` in one cell. In Parquet, `news_code` is "
         "int64, `published_at` and `modified_at` timestamps with the time zone Asia/Tehran, "
+        "`withdrawn_at` a timestamp in UTC, "
         "`tags` and `image_urls` lists of strings, the rest strings.",
         *(_revision_lines(fmt, *revision_file) if revision_file else ()),
         "",
@@ -312,14 +317,18 @@ def store_summary(store: Store, filters: Filters | None = None) -> tuple[Summary
     return summary, store.count_revisions()
 
 
-def format_summary(summary: Summary, revisions: int, store: str) -> str:
-    """``stats`` as text for a terminal."""
+def format_summary(
+    summary: Summary, revisions: int, store: str, withdrawals: tuple[int, int] = (0, 0)
+) -> str:
+    """``stats`` as text for a terminal (``withdrawals``: found, and how many came back)."""
     lines = [
         f"store: {store}",
         f"articles: {summary.count} ({summary.undated} without a readable date)",
         f"published: {summary.first_published or '-'} to {summary.last_published or '-'}",
         f"crawled: {summary.first_seen or '-'} to {summary.last_seen or '-'}",
         f"revisions kept: {revisions}",
+        f"withdrawn: {summary.withdrawn} (gone from the site, kept in the store); withdrawals "
+        f"found: {withdrawals[0]}, of which back on the site: {withdrawals[1]}",
         "",
         "per service:",
         *(f"  {name}: {number}" for name, number in summary.services.most_common()),

@@ -22,6 +22,7 @@ _TYPES = {
     "news_code": pa.int64(),
     "published_at": pa.timestamp("ms", tz="Asia/Tehran"),
     "modified_at": pa.timestamp("ms", tz="Asia/Tehran"),
+    "withdrawn_at": pa.timestamp("ms", tz="UTC"),  # the crawler's observation, not the site's
     "tags": pa.list_(pa.string()),
     "image_urls": pa.list_(pa.string()),
     # the columns of a revisions file (datasets.REVISION_FIELDS) beside the record's

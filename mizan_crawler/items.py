@@ -58,6 +58,12 @@ class Article:
         "response record; null when no archive was kept",
         default=None,
     )
+    withdrawn_at: str | None = _doc(
+        "when a crawl first found the stored article gone from the site (404, 410 or the CMS's "
+        "error page), ISO 8601 UTC; null while the site serves it (cleared when it comes back: "
+        "the store keeps each withdrawal and return); the store's observation, not the page's",
+        default=None,
+    )
 
 
 ARTICLE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Article))

@@ -1,6 +1,7 @@
-"""What the store knows of the site, in one component: the news codes it holds, the short links
-it has seen resolved, and the coverage ledger; and what this run learns of them, handed to the
-store pipeline to be written in the same transactions as the articles.
+"""What the store knows of the site, in one component: the news codes it holds (and which of them
+the site withdrew), the short links it has seen resolved, and the coverage ledger; and what this
+run learns of them (marks, short links, sitemap entries, stored articles found gone), handed to
+the store pipeline to be written in the same transactions as the articles.
 
 It is an extension: built once per crawl, loaded from the store when the spider opens (after the
 store pipeline has replayed its spool), so spiders never open the store themselves. Spiders plan
@@ -14,13 +15,16 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from .pages.discovery import Entry
 from .store import CoverageMark, Store, StoreConfigError, StoreUnavailable, open_store
+from .store.observations import FetchBasis, Observations, SitemapEntry
 
 logger = logging.getLogger(__name__)
 _INSTANCES: WeakKeyDictionary[Crawler, SiteKnowledge] = WeakKeyDictionary()
@@ -37,10 +41,13 @@ class SiteKnowledge:
         self.ledger: list[CoverageMark] = []
         self.epochs: dict[int, int | None] = {}
         self.newest_trusted: int | None = None  # the newest stored instant not in the future
+        self.withdrawn: set[int] = set()  # stored codes the site does not serve now
         self.refresh = False
+        self.refetch: set[int] = set()  # stored codes to fetch again all the same (see is_known)
         self.loaded = False
         self.pending_marks: dict[str, CoverageMark] = {}
         self.pending_links: dict[str, int] = {}
+        self.pending_observed = Observations()
 
     @classmethod
     def of(cls, crawler: Crawler) -> SiteKnowledge:
@@ -85,6 +92,7 @@ class SiteKnowledge:
         self.short_links = store.short_links()
         self.ledger = store.coverage()
         self.newest_trusted = store.newest_epoch(until_epoch=self.future_limit())
+        self.withdrawn = store.withdrawn_codes()
         self.crawler.stats.set_value("mizan/discovery/stored_at_start", len(self.known))
 
     def published_epochs(self, codes: Iterable[int]) -> dict[int, int | None]:
@@ -96,6 +104,23 @@ class SiteKnowledge:
                 self.epochs.update(store.published_epochs(wanted))
         return {code: self.epochs.get(code) for code in codes if code in self.known}
 
+    def stored_published_between(self, first_epoch: int, last_epoch: int) -> set[int]:
+        """Stored codes published in ``[first_epoch, last_epoch]`` (asked of the store)."""
+        database_url = self.crawler.settings.get("DATABASE_URL")
+        if not database_url or not self.known:
+            return set()
+        with open_store(database_url) as store:
+            return store.codes_published_between(first_epoch, last_epoch)
+
+    def fetch_basis(self, codes: Iterable[int]) -> dict[int, FetchBasis]:
+        """What the store knows of when the given stored codes were last fetched."""
+        wanted = [code for code in codes if code in self.known]
+        database_url = self.crawler.settings.get("DATABASE_URL")
+        if not wanted or not database_url:
+            return {}
+        with open_store(database_url) as store:
+            return store.fetch_basis(wanted)
+
     # Questions -----------------------------------------------------------------------------
 
     def future_limit(self) -> int:
@@ -105,8 +130,13 @@ class SiteKnowledge:
         return int(time.time() + minutes * 60)
 
     def is_known(self, code: int) -> bool:
-        """Whether the article need not be fetched: stored, and no ``refresh`` asked for."""
-        return not self.refresh and code in self.known
+        """Whether the article need not be fetched: stored, no ``refresh`` asked for, and not
+        one of the codes a spider chose to fetch again (``fetch_again``)."""
+        return not self.refresh and code in self.known and code not in self.refetch
+
+    def fetch_again(self, codes: Iterable[int]) -> None:
+        """Let requests for these stored codes through (an edit, a withdrawal to confirm)."""
+        self.refetch.update(codes)
 
     def code_of_short_link(self, path: str) -> int | None:
         """The news code a short link led to when last followed."""
@@ -126,21 +156,51 @@ class SiteKnowledge:
         self.pending_marks[source] = mark if held is None else held.widened(mark)
         self.ledger.append(mark)
 
-    def has_pending(self) -> bool:
-        return bool(self.pending_marks or self.pending_links)
+    def note_sitemap_entries(self, urlset: str, entries: Iterable[Entry], seen_at: str) -> None:
+        """Entries of a urlset read at ``seen_at`` (ISO 8601 UTC, before any fetch they lead
+        to), to be written with the next batch (``sitemap_entries``); not kept without a store."""
+        if not self.crawler.settings.get("DATABASE_URL"):
+            return
+        held = self.pending_observed.sitemap_entries
+        for entry in entries:
+            if entry.news_code is not None:
+                held[entry.news_code] = SitemapEntry(
+                    entry.news_code, entry.lastmod, entry.published, urlset, seen_at
+                )
 
-    def take_pending(self) -> tuple[list[CoverageMark], dict[str, int]]:
+    def note_gone(self, code: int | None) -> None:
+        """The site answered 404, 410 or its error page for ``code``: a stored article not
+        already known withdrawn is marked withdrawn with the next batch."""
+        if code is None or code not in self.known or code in self.withdrawn:
+            return
+        self.withdrawn.add(code)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        self.pending_observed.gone.setdefault(code, now)
+
+    def has_pending(self) -> bool:
+        return bool(self.pending_marks or self.pending_links or self.pending_observed)
+
+    def take_pending(self) -> tuple[list[CoverageMark], dict[str, int], Observations]:
         """What to write with the next batch; ``give_back`` it if that write fails."""
         marks, links = list(self.pending_marks.values()), dict(self.pending_links)
+        observed = self.pending_observed
         self.pending_marks, self.pending_links = {}, {}
-        return marks, links
+        self.pending_observed = Observations()
+        return marks, links, observed
 
-    def give_back(self, marks: list[CoverageMark], links: dict[str, int]) -> None:
-        """A write that failed: keep its marks and links for the next one (merged with newer)."""
+    def give_back(
+        self,
+        marks: list[CoverageMark],
+        links: dict[str, int],
+        observed: Observations | None = None,
+    ) -> None:
+        """A write that failed: keep what it carried for the next one (merged with newer)."""
         for mark in marks:
             held = self.pending_marks.get(mark.source)
             self.pending_marks[mark.source] = mark if held is None else held.widened(mark)
         self.pending_links = {**links, **self.pending_links}
+        if observed:
+            self.pending_observed = observed.merged_under(self.pending_observed)
 
     def summary(self) -> dict[str, Any]:
         """This run's unwritten marks, for the crawl summary."""

@@ -29,6 +29,7 @@ _EXTRA: dict[str, dict[str, Any]] = {
     "source": {"const": "mizanonline.ir"},
     "language": {"const": "fa"},
     "modified_at": {"pattern": _AWARE_ISO},
+    "withdrawn_at": {"pattern": _AWARE_ISO},
 }
 _JSON_TYPES = {int: "integer", str: "string", list: "array"}
 

@@ -52,7 +52,8 @@ def pg_url(pg_server_url: str) -> str:
     """The session's PostgreSQL database, emptied for this test."""
     with psycopg.connect(pg_server_url, autocommit=True) as connection:
         connection.execute(
-            "DROP TABLE IF EXISTS articles, article_revisions, coverage, short_links, mizan_schema"
+            "DROP TABLE IF EXISTS articles, article_revisions, coverage, short_links, withdrawals, "
+            "sitemap_entries, mizan_schema"
         )
     return pg_server_url
 

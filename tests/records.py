@@ -28,6 +28,7 @@ def record(code: int, **changes: Any) -> dict[str, Any]:
         "crawled_at": "2026-01-01T00:00:00+00:00",
         "modified_at": None,
         "archive_record": f"mizan-20260101T000000Z-0a1b2c-00000.warc.gz#{1000 * code}",
+        "withdrawn_at": None,
     }
     base.update(changes)
     if "content_hash" not in changes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from parsel import Selector
@@ -22,7 +22,13 @@ from mizan_crawler.pages.discovery import (
     sitemap_body,
 )
 from mizan_crawler.spiders.base import is_on_site
-from mizan_crawler.spiders.sitemap_plan import chain_stops, plan_sitemap_fetches, urlset_month
+from mizan_crawler.spiders.sitemap_plan import (
+    chain_stops,
+    edited_since_fetched,
+    plan_sitemap_fetches,
+    urlset_month,
+)
+from mizan_crawler.store.observations import FetchBasis
 
 RSS = """<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>میزان</title>
 <item><title>یک</title><link>https://www.mizanonline.ir/fa/news/4776124/%D8%A8%D8%A7</link>
@@ -241,3 +247,19 @@ def test_every_url_form_of_an_article_has_one_fingerprint() -> None:
     assert fingerprinter.fingerprint(
         Request("https://www.mizanonline.ir/fa/allnews?p=2")
     ) != fingerprinter.fingerprint(Request("https://www.mizanonline.ir/fa/allnews?p=3"))
+
+
+def test_refresh_changed_fetches_what_moved_since_the_stored_version() -> None:
+    def at(day: int) -> datetime:
+        return datetime(2024, 6, day, 12, 0, tzinfo=TEHRAN)
+
+    fetched_june_10 = datetime(2024, 6, 10, 12, 0, tzinfo=UTC)
+    basis = {
+        1: FetchBasis(at(3), fetched_june_10),  # listed lastmod 3 June when last fetched
+        2: FetchBasis(at(3), fetched_june_10),
+        3: FetchBasis(None, fetched_june_10),  # stored before any backfill read its entry
+        4: FetchBasis(None, fetched_june_10),
+        5: FetchBasis(at(3), fetched_june_10),
+    }
+    listed = {1: at(3), 2: at(5), 3: at(9), 4: at(11), 5: None, 6: at(20)}  # 6: not stored
+    assert edited_since_fetched(listed, basis) == {2, 4}

@@ -126,7 +126,7 @@ def test_modified_at_is_kept_exactly(filled: str, tmp_path: Path) -> None:
     _export(filled, tmp_path, "--format", "csv")
     text = (tmp_path / "articles.csv").read_text("utf-8")
     assert text.splitlines()[0].endswith(
-        ",language,modified_at,archive_record"
+        ",language,modified_at,archive_record,withdrawn_at"
     )  # appended, in order
     rows = {int(row["news_code"]): row for row in csv.DictReader(io.StringIO(text))}
     assert rows[3]["modified_at"] == MODIFIED[3]

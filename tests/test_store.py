@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -20,6 +21,7 @@ from mizan_crawler.store import (
 from mizan_crawler.store import postgres as postgres_store
 from mizan_crawler.store import sqlite as sqlite_store
 from mizan_crawler.store.base import SCHEMA_VERSION
+from mizan_crawler.store.observations import Observations, SitemapEntry
 from mizan_crawler.store.postgres import PostgresStore
 from mizan_crawler.store.sqlite import SQLiteStore
 
@@ -291,3 +293,51 @@ def test_a_failed_batch_writes_no_mark(pg_url: str) -> None:
             store.write([record(30, title="NUL \x00 inside")], [CoverageMark("run", "news", 1, 2)])
         assert store.coverage() == []
         assert store.known_codes() == set()
+
+
+def test_a_withdrawal_and_a_return_are_recorded_not_deleted(database_url: str) -> None:
+    gone_at, back_at = "2026-02-01T00:00:00+00:00", "2026-03-01T00:00:00+00:00"
+    with open_store(database_url) as store:
+        store.write([record(40), record(41)])
+        store.write([], observed=Observations(gone={40: gone_at, 999: gone_at}))  # 999: not stored
+        store.write([], observed=Observations(gone={40: "2026-02-15T00:00:00+00:00"}))  # again
+        rows = {row["news_code"]: row for row in store.iter_articles()}
+        assert rows[40]["withdrawn_at"] == gone_at and rows[41]["withdrawn_at"] is None
+        assert store.withdrawn_codes() == {40}
+        # A record fetched before the withdrawal (a late spooled one) does not bring it back.
+        assert store.write([record(40, crawled_at="2026-01-15T00:00:00+00:00")]) == {"unchanged": 1}
+        assert store.withdrawn_codes() == {40}
+        assert store.write([record(40, crawled_at=back_at)]) == {"unchanged": 1}  # not an edit
+        assert next(store.iter_articles())["withdrawn_at"] is None
+        assert [
+            (w["news_code"], w["withdrawn_at"], w["restored_at"]) for w in store.withdrawals()
+        ] == [(40, gone_at, back_at)]
+        assert store.withdrawal_counts() == (1, 1)
+        assert store.count_revisions() == 0
+
+
+def test_sitemap_entries_record_the_lastmod_the_stored_version_holds(database_url: str) -> None:
+    def entry(code: int, lastmod: str, seen_at: str) -> SitemapEntry:
+        urlset = "https://example.org/sitemap?y=1403&m=3"
+        return SitemapEntry(code, datetime.fromisoformat(lastmod), None, urlset, seen_at)
+
+    read_at = "2026-01-01T00:00:00+00:00"
+    first = {code: entry(code, "2024-06-01T08:00:00+03:30", read_at) for code in (50, 51)}
+    with open_store(database_url) as store:
+        # 50 fetched after the urlset was read; 51 fetched before (by an earlier crawl).
+        store.write(
+            [record(50, crawled_at="2026-01-01T00:00:05+00:00"),
+             record(51, crawled_at="2025-12-31T00:00:00+00:00")],
+            observed=Observations(sitemap_entries=first),
+        )  # fmt: skip
+        moved = entry(50, "2024-06-03T10:00:00+03:30", "2026-02-01T00:00:00+00:00")
+        store.write([], observed=Observations(sitemap_entries={50: moved}))
+        entries = {row["news_code"]: row for row in store.sitemap_entries()}
+        basis = store.fetch_basis([50, 51, 52])
+    assert entries[50]["lastmod"] == "2024-06-03T10:00:00+03:30"
+    assert entries[50]["fetched_lastmod"] == "2024-06-01T08:00:00+03:30"  # not the new one
+    assert entries[51]["fetched_lastmod"] is None
+    assert entries[50]["urlset"].endswith("m=3") and entries[50]["publication_date"] is None
+    assert set(basis) == {50, 51}
+    assert basis[50].fetched_lastmod == datetime.fromisoformat("2024-06-01T08:00:00+03:30")
+    assert basis[51].fetched_lastmod is None and basis[51].last_seen_at is not None

@@ -24,6 +24,7 @@ from ..store import (
     open_store,
     parse_database_url,
 )
+from ..store.observations import Observations
 from ..store.spool import Spool
 
 logger = logging.getLogger(__name__)
@@ -150,20 +151,20 @@ class StorePipeline:
         self.last_flush = time.monotonic()
         if not batch and not self.knowledge.has_pending():
             return
-        marks, links = self.knowledge.take_pending()
+        marks, links, observed = self.knowledge.take_pending()
         error = None
         for _ in range(WRITE_ATTEMPTS):  # a dropped connection is often back at once
             try:
                 self._connected().write([])  # fail fast before touching the spool
                 self._replay()
-                self._write(batch, marks, links)
+                self._write(batch, marks, links, observed)
                 break
             except StoreUnavailable as outage:
                 error = outage
                 self._reconnecting(outage)
         else:
             assert error is not None
-            self.knowledge.give_back(marks, links)
+            self.knowledge.give_back(marks, links, observed)
             if batch:
                 self._to_spool(batch, error)
             return
@@ -206,18 +207,19 @@ class StorePipeline:
         batch: list[dict[str, Any]],
         marks: list[CoverageMark] | None = None,
         links: dict[str, int] | None = None,
+        observed: Observations | None = None,
     ) -> None:
         """Write a batch (with what it vouches for); if the database refuses its content, write
         the rest one by one, and then the marks."""
         try:
-            self._count(self._connected().write(batch, marks or (), links))
+            self._count(self._connected().write(batch, marks or (), links, observed))
         except StoreUnavailable:
             raise
         except Exception:  # a value the database refuses: find it, keep the others
             for record in batch:
                 self._write_single(record)
-            if marks or links:
-                self._connected().write([], marks or (), links)
+            if marks or links or observed:
+                self._connected().write([], marks or (), links, observed)
 
     def _write_single(self, record: dict[str, Any]) -> None:
         try:

@@ -4,13 +4,16 @@ A service page must count and page through one service, and every list leaves wi
 out, so the catalog keeps one byte per article naming its service and the (about 1%) withdrawn
 indices. Both are built on first use, about a second for 100,000 articles, and stay small: 100 KB
 and a thousand numbers. Everything else is still computed from the index.
+
+A test may take an article off the lists later (``remove``, the server's ``withdraw`` hook) and
+put it back (``put_back``): the lists then leave it out like the corpus's own withdrawals.
 """
 
 from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 from .corpus import Corpus
@@ -28,6 +31,8 @@ class Catalog:
         self._services: bytearray | None = None
         self._withdrawn: tuple[int, ...] | None = None
         self._withdrawn_set: frozenset[int] = frozenset()
+        self._drawn: tuple[int, ...] | None = None  # the corpus's own withdrawals
+        self._removed: set[int] = set()  # taken off by a test
         self._latest_changes: dict[range, datetime] = {}
 
     def live(self, indices: range) -> Iterator[int]:
@@ -75,6 +80,24 @@ class Catalog:
                 self._latest_changes[span] = cached
         return cached
 
+    def remove(self, index: int) -> None:
+        """Leave the article at ``index`` out of every list from now on."""
+        self._change(lambda: self._removed.add(index))
+
+    def put_back(self, index: int) -> None:
+        """List a removed article again."""
+        self._change(lambda: self._removed.discard(index))
+
+    def forget_changes(self) -> None:
+        """Drop the cached latest changes (an article was edited)."""
+        self._change(lambda: None)
+
+    def _change(self, change: Callable[[], None]) -> None:
+        with self._lock:
+            change()
+            self._withdrawn = None  # rebuilt with the removals at the next use
+            self._latest_changes.clear()
+
     def _service_table(self) -> bytearray:
         """One byte per article naming its service, built once by replaying the opening draws."""
         with self._lock:
@@ -88,7 +111,9 @@ class Catalog:
     def _withdrawn_table(self) -> tuple[tuple[int, ...], frozenset[int]]:
         """The withdrawn indices, ascending and as a set, built once."""
         with self._lock:
+            if self._drawn is None:
+                self._drawn = tuple(i for i in range(len(self.corpus)) if self.corpus.withdrawn(i))
             if self._withdrawn is None:
-                found = tuple(i for i in range(len(self.corpus)) if self.corpus.withdrawn(i))
+                found = tuple(sorted({*self._drawn, *self._removed}))
                 self._withdrawn, self._withdrawn_set = found, frozenset(found)
             return self._withdrawn, self._withdrawn_set

@@ -50,12 +50,12 @@ def _newest_first(span: range) -> range:
 
 def _articles(server: ReplicaServer, indices: Iterable[int]) -> list[ReplicaArticle]:
     """The articles at ``indices`` as listings print them."""
-    return [server.shown(server.corpus.article(index)) for index in indices]
+    return [server.shown(server.build(index)) for index in indices]
 
 
 def _live(server: ReplicaServer, span: range) -> Iterator[ReplicaArticle]:
     """The articles of ``span`` (in its order) that were not withdrawn, built one at a time."""
-    return map(server.corpus.article, server.catalog.live(span))
+    return map(server.build, server.catalog.live(span))
 
 
 def _listing(
@@ -140,7 +140,7 @@ def news_sitemap(server: ReplicaServer, match: re.Match[str], query: Query) -> R
     for index in server.catalog.live(_newest_first(range(server.published_count))):
         if server.corpus.published(index) < cutoff and len(recent) >= NEWS_SITEMAP_MINIMUM:
             break
-        recent.append(server.corpus.article(index))
+        recent.append(server.build(index))
     return xml(feeds.news_sitemap(_entries(server, recent), server.base_url))
 
 
@@ -155,11 +155,20 @@ def month_span(server: ReplicaServer, month: jalali.Month) -> range:
 def _month_lastmod(server: ReplicaServer, span: range) -> datetime:
     """The latest lastmod of the live articles in ``span``, without building them.
 
-    Once every edit of the span is past, the answer no longer depends on the clock and is cached.
+    Once every edit of the span is past, the answer no longer depends on the clock and is cached
+    (a test's edits are added to it).
     """
     if server.corpus.published(span[-1]) + EDIT_WINDOW <= server.now:
-        return server.catalog.latest_change(span)
-    return max(server.corpus.lastmod_of(index, server.now) for index in server.catalog.live(span))
+        edited = [server.lastmod_of(index) for index in _edited(server, span)]
+        return max([server.catalog.latest_change(span), *edited])
+    return max(server.lastmod_of(index) for index in server.catalog.live(span))
+
+
+def _edited(server: ReplicaServer, span: range) -> Iterator[int]:
+    """Indices of ``span`` a test edited, not withdrawn."""
+    live = server.catalog.live(span)
+    edited = {server.corpus.index_of(code) for code in server.edits}
+    return (index for index in live if index in edited) if edited else iter(())
 
 
 def _months(server: ReplicaServer) -> Iterator[tuple[jalali.Month, range]]:

@@ -5,7 +5,8 @@ Run it with ``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed
 
 The server keeps a clock: articles published after it do not exist on any URL, feed, sitemap,
 listing or truth route. Moving the clock (``set_clock``, ``publish``, ``/_replica/clock``) is how a
-test makes news appear between two crawls.
+test makes news appear between two crawls. ``withdraw``, ``restore`` and ``edit`` are how it makes
+the site take an article down, serve it again, or change it (none is used unless a test asks).
 """
 
 from __future__ import annotations
@@ -115,6 +116,7 @@ class ReplicaServer:
         self._scripted: dict[str, deque[Reply]] = {}
         # Edits a test scheduled (``edit``): per news code, (from when, changed fields), in order.
         self._edits: dict[int, list[tuple[datetime, dict[str, object]]]] = {}
+        self.removed: set[int] = set()  # news codes withdrawn by a test: 404, on no list
         self.refusal: Reply | None = None  # the answer to everything, while set
         self._lock = threading.Lock()
         self._clock = (corpus.published(len(corpus) - 1), len(corpus))
@@ -176,51 +178,82 @@ class ReplicaServer:
         target = min(before + count, len(self.corpus))
         if target > before:
             self.set_clock(self.corpus.published(target - 1))
-        return [self.corpus.article(index) for index in range(before, self.published_count)]
+        return [self.build(index) for index in range(before, self.published_count)]
 
     def published_article(self, news_code: int) -> ReplicaArticle | None:
         """The article with ``news_code`` if it exists at :attr:`now`, withdrawn or not."""
         index = self.corpus.index_of(news_code)
         if index is None or index >= self.published_count:
             return None
-        return self.corpus.article(index)
+        return self.build(index)
+
+    def build(self, index: int) -> ReplicaArticle:
+        """The article at ``index`` as it stands at :attr:`now`, with a test's edits once made."""
+        return self.edited(self.corpus.article(index))
+
+    def edited(self, article: ReplicaArticle) -> ReplicaArticle:
+        """``article`` with every edit scheduled for it (``edit``) that has happened by
+        :attr:`now`, applied in the order of their moments; each moves its ``lastmod``."""
+        for moment, changes in list(self._edits.get(article.news_code, ())):
+            if moment <= self.now:
+                change = changes or {"paragraphs": (*article.paragraphs, EDIT_NOTE)}
+                edited_at = max(moment, lastmod(article, self.now))
+                article = dataclasses.replace(article, **change, edited_at=edited_at)  # type: ignore[arg-type]
+        return article
+
+    def lastmod_of(self, index: int) -> datetime:
+        """When the article at ``index`` last changed as of :attr:`now`, a test's edit included."""
+        changed = self.corpus.lastmod_of(index, self.now)
+        edits = self._edits.get(self.corpus.news_code(index), ())
+        return max([changed, *(moment for moment, _ in edits if moment <= self.now)])
 
     def shown(self, article: ReplicaArticle) -> ReplicaArticle:
-        """``article`` as its pages and listings print it: with the edits made by :attr:`now`,
-        and a year ahead when its date is one of the ``future_dated`` typos (the truth keeps the
-        real date)."""
-        article = self.edited(article)
+        """``article`` (as ``build`` gives it) as its pages and listings print it: a year ahead
+        when its date is one of the ``future_dated`` typos (the truth keeps the real date)."""
         if article.news_code not in self.future_dated:
             return article
         return dataclasses.replace(article, published=article.published + FUTURE_TYPO)
 
-    def edited(self, article: ReplicaArticle) -> ReplicaArticle:
-        """``article`` with every edit scheduled for it (``edit``) that has happened by
-        :attr:`now`, applied in the order of their moments."""
-        for moment, changes in list(self._edits.get(article.news_code, ())):
-            if moment <= self.now:
-                article = dataclasses.replace(article, **changes)  # type: ignore[arg-type]
-        return article
-
     # Test hooks ---------------------------------------------------------------------------
+
+    def withdraw(self, news_code: int) -> None:
+        """Take the article down from now on: its URLs answer 404, no list or sitemap has it."""
+        index = self._index(news_code)
+        self.removed.add(news_code)
+        self.catalog.remove(index)
+
+    def restore(self, news_code: int) -> None:
+        """Serve a withdrawn article again, on its URLs and every list."""
+        index = self._index(news_code)
+        self.removed.discard(news_code)
+        self.catalog.put_back(index)
+
+    def _index(self, news_code: int) -> int:
+        index = self.corpus.index_of(news_code)
+        if index is None:
+            raise KeyError(f"no article {news_code} in the corpus")
+        return index
 
     def script(self, path: str, *replies: Reply) -> None:
         """Answer the next requests for ``path`` with ``replies``, in order, then as usual."""
         with self._lock:
             self._scripted.setdefault(path, deque()).extend(replies)
 
-    def edit(self, news_code: int, when: datetime, /, **changes: object) -> None:
-        """From ``when`` (naive: Iran time) on, the article ``news_code`` is served changed: its
-        pages, listings and truth show ``changes``, fields of :class:`ReplicaArticle` among
-        ``EDITABLE`` (``title=...``, ``paragraphs=(...)``, ``tags=(...)``). Several edits of one
-        article apply in the order of their moments, each over the ones before."""
+    def edit(self, news_code: int, when: datetime | None = None, /, **changes: object) -> None:
+        """From ``when`` (default :attr:`now`; naive: Iran time) on, the article ``news_code`` is
+        served changed: its pages, listings, sitemap ``lastmod`` and truth show ``changes``,
+        fields of :class:`ReplicaArticle` among ``EDITABLE`` (``title=...``,
+        ``paragraphs=(...)``, ``tags=(...)``), or without any, one more paragraph. Several edits of
+        one article apply in the order of their moments, each over the ones before."""
+        self._index(news_code)
         unknown = sorted(set(changes) - EDITABLE)
         if unknown:
             raise ValueError(f"not editable: {', '.join(unknown)} (editable: {sorted(EDITABLE)})")
         with self._lock:
             edits = self._edits.setdefault(news_code, [])
-            edits.append((aware(when), dict(changes)))
+            edits.append((aware(when) if when is not None else self.now, dict(changes)))
             edits.sort(key=lambda edit: edit[0])
+        self.catalog.forget_changes()
 
     def refuse_everything(self, reply: Reply | None) -> None:
         """Answer every request, robots.txt included, with ``reply`` (a site blocking the
@@ -251,7 +284,7 @@ class ReplicaServer:
             None if since is None else aware(since), None if until is None else aware(until)
         )
         for index in self.catalog.live(range(span.start, min(span.stop, self.published_count))):
-            article = self.corpus.article(index)
+            article = self.build(index)
             yield {
                 "news_code": article.news_code,
                 "published_at": article.published.isoformat(),
@@ -305,7 +338,7 @@ class ReplicaServer:
 
     def article(self, match: re.Match[str], query: Query) -> Reply:
         found = self.published_article(int(match.group("code")))
-        if found is None:
+        if found is None or found.news_code in self.removed:
             return not_found()
         if found.withdrawn:
             return html(200, render.error_page())  # the CMS answers 200 for a withdrawn story
@@ -388,6 +421,8 @@ def _moment_param(query: Query, name: str) -> datetime | None:
 
 # What ``ReplicaServer.edit`` may change: what an editor changes in the CMS after publication.
 EDITABLE = frozenset({"title", "uptitle", "lead", "paragraphs", "tags", "images", "category"})
+# The paragraph an edit without named changes adds to an article.
+EDIT_NOTE = "این خبر پس از انتشار ویرایش شده است."
 # A printed date a year ahead: the typo ``future_dated`` articles carry.
 FUTURE_TYPO = timedelta(days=365)
 # Discovery pages ``failing`` can name.

@@ -3,7 +3,11 @@
     scrapy crawl backfill -a from=2024-06-01 -a to=2024-06-30      (or Jalali: 1403-03-12)
     scrapy crawl backfill -a from=... -a to=... -a source=archive  (the /fa/archive listings)
     scrapy crawl backfill -a codes=4776000-4776500                 (a news-code range)
-    ... -a refresh=1   re-fetch stored articles too, so edits become revisions
+    ... -a refresh=1        re-fetch stored articles too, so edits become revisions
+    ... -a refresh=changed  re-fetch only stored articles whose sitemap lastmod moved since they
+                            were fetched, and those of the range gone from the urlsets (withdrawn?)
+    ... -a refresh=missing  only the latter: stored articles missing from the urlsets read, and
+                            withdrawn ones listed again, fetched to confirm
 
 Days are inclusive, in Iran time. Stored articles are not fetched again, so a backfill killed at
 any moment and started again with the same arguments carries on where it stopped: the store is
@@ -18,7 +22,7 @@ import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -44,7 +48,13 @@ from ..pages.discovery import (
     sitemap_body,
 )
 from .base import MizanSpider
-from .sitemap_plan import Plan, chain_stops, plan_sitemap_fetches, urlset_month
+from .sitemap_plan import (
+    Plan,
+    chain_stops,
+    edited_since_fetched,
+    plan_sitemap_fetches,
+    urlset_month,
+)
 
 SITEMAP_INDEX_PATH = "/fa-sitemap-newsarchive"
 ARCHIVE_PATH = "/fa/archive"
@@ -58,6 +68,9 @@ MAX_CODE_RANGE = 5_000_000
 # 50 requests once per backfill.
 DEFAULT_LOOKAHEAD = 50
 SOURCE_STAT = "mizan/discovery/source/{source}/{what}"
+# -a refresh= values that re-fetch some stored articles, chosen from the urlsets (see _refresh_plan).
+SELECTIVE_REFRESH = ("changed", "missing")
+REFRESH_WORDS = ("1", "true", "yes", "on", "0", "false", "no", "off")
 DISCOVERY_FAILED = "discovery_failed"
 
 
@@ -119,14 +132,25 @@ class BackfillSpider(MizanSpider):
     # With MIZAN_REDIS_URL the whole plan is queued at once (see _window): these keep no state.
     shared_callbacks = MizanSpider.shared_callbacks | {"parse_ranged", "on_ranged_error"}
 
-    def __init__(self, source: str = "sitemap", codes: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        source: str = "sitemap",
+        codes: str | None = None,
+        refresh: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         since, until = kwargs.pop("from", None), kwargs.pop("to", None)
-        super().__init__(**kwargs)
+        selective = str(refresh).strip().lower() if refresh is not None else None
+        self.selective = selective if selective in SELECTIVE_REFRESH else None
+        super().__init__(refresh=None if self.selective else refresh, **kwargs)
         self.codes = _code_range(codes) if codes else None
         self.range = None if self.codes else _day_range(since, until)
         if source not in ("sitemap", "archive"):
             raise UsageError(f"-a source={source!r}: use sitemap (default) or archive")
+        self.check_arguments({"refresh": refresh or "", "source": source, "codes": codes or ""})
         self.source = source
+        # Per listed code its lastmod, kept only when a refresh chooses from the urlsets.
+        self.listed: dict[int, datetime | None] = {}
         self.urlsets_pending: set[str] = set()  # requested urlsets not yet answered
         self.planned = False
         # Only what planning needs, per news code: a sitemap may list hundreds of thousands.
@@ -137,6 +161,23 @@ class BackfillSpider(MizanSpider):
         self.after_in_a_row = 0  # chain codes published after the range since the last one in it
         self.stored_epochs: dict[int, int | None] = {}
         self.failed_sources: dict[str, str] = {}  # discovery source: its error
+
+    @classmethod
+    def check_arguments(cls, arguments: dict[str, str]) -> None:
+        """``-a refresh=`` is 1 (or 0), ``changed`` or ``missing``; the last two choose from the
+        urlsets, so they need the sitemap source and a range of days."""
+        refresh = arguments.get("refresh", "").strip().lower()
+        if refresh and refresh not in (*REFRESH_WORDS, *SELECTIVE_REFRESH):
+            raise UsageError(
+                f"-a refresh={refresh}: use 1 (every stored article), changed or missing",
+                print_help=False,
+            )
+        sitemap = arguments.get("source", "sitemap") == "sitemap" and not arguments.get("codes")
+        if refresh in SELECTIVE_REFRESH and not sitemap:
+            raise UsageError(
+                f"-a refresh={refresh} needs the sitemap source and a range of days",
+                print_help=False,
+            )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BackfillSpider:
@@ -324,8 +365,10 @@ class BackfillSpider(MizanSpider):
     def parse_urlset(self, response: Response, urlset: str) -> Iterator[scrapy.Request]:
         if urlset not in self.urlsets_pending:  # already given up on in on_idle
             return
+        seen_at = datetime.now(UTC).isoformat(timespec="seconds")  # before any fetch it leads to
         entries = self._urlset_entries(response, urlset)
         self._found("urlsets", len(entries))
+        self.knowledge.note_sitemap_entries(urlset, entries, seen_at)
         for entry in entries:
             self._remember(entry)
         yield from self._urlset_done(urlset)
@@ -347,6 +390,8 @@ class BackfillSpider(MizanSpider):
         better source than ``lastmod``), else its ``lastmod``."""
         if entry.news_code is None:
             return
+        if self.refresh or self.selective:
+            self.listed[entry.news_code] = entry.lastmod
         if entry.published is not None:
             self.published[entry.news_code] = entry.published
             self.crawler.stats.inc_value("mizan/discovery/entries_with_publication_date")
@@ -375,13 +420,50 @@ class BackfillSpider(MizanSpider):
         stats.set_value("mizan/discovery/sitemap_entries", len(self.lastmods) + len(self.published))
         stats.set_value("mizan/discovery/outside_by_lastmod", plan.excluded)
         stats.set_value("mizan/discovery/outside_by_publication_date", plan.excluded_by_date)
-        stats.set_value("mizan/progress/total", len(plan.fetch) + len(plan.chain))
         self.lastmods, self.published = {}, {}
         self.pending = deque(plan.fetch)
+        if self.refresh or self.selective:
+            self.pending.extend(self._refresh_plan(plan))
+        stats.set_value("mizan/progress/total", len(self.pending) + len(plan.chain))
         yield from self._refill(self._window())
         self.chain = deque(plan.chain)
         self.stored_epochs = self.knowledge.published_epochs(list(self.chain))
         yield from self._next_in_chain()
+
+    def _refresh_plan(self, plan: Plan) -> list[int]:
+        """Stored articles of the range to fetch again, beyond what ``refresh=1`` fetches: those
+        no urlset read lists (withdrawn?), those found withdrawn that are listed again (back?),
+        and with ``refresh=changed`` those whose ``lastmod`` moved since they were fetched. They
+        pass the request filter (``fetch_again``); returns those the plan does not hold."""
+        assert self.range is not None
+        listed, self.listed = self.listed, {}
+        stored = self.knowledge.stored_published_between(
+            int(self.range.start.timestamp()), int(self.range.end.timestamp())
+        )
+        on_lists = stored & listed.keys()
+        again = on_lists & self.knowledge.withdrawn
+        edited: set[int] = set()
+        if self.selective == "changed":
+            basis = self.knowledge.fetch_basis(on_lists)
+            edited = edited_since_fetched({code: listed[code] for code in on_lists}, basis)
+        chosen = {"missing": self._missing(stored - on_lists), "listed_again": again}
+        chosen["edited"] = edited - again
+        for name, codes in chosen.items():
+            self.crawler.stats.set_value(f"mizan/refresh/{name}", len(codes))
+        every = set().union(*chosen.values())
+        self.knowledge.fetch_again(every)
+        return sorted(every - set(plan.fetch) - set(plan.chain))
+
+    def _missing(self, unlisted: set[int]) -> set[int]:
+        """Stored articles no urlset listed, to confirm a withdrawal (but not those known
+        withdrawn). When a discovery source failed, absence proves nothing: none."""
+        if self.failed_sources:
+            self.logger.warning(
+                "A discovery source failed: stored articles missing from the urlsets are not "
+                "looked for in this run"
+            )
+            return set()
+        return unlisted - self.knowledge.withdrawn
 
     def _lookahead(self) -> int:
         return self.crawler.settings.getint("MIZAN_BACKFILL_LOOKAHEAD", DEFAULT_LOOKAHEAD)

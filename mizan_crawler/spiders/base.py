@@ -25,6 +25,8 @@ SITE_DOMAINS = ("mizanonline.ir", "mizanonline.com")
 
 # Answers that say the article is not there (withdrawn, or a code never given): rightly absent.
 GONE_STATUSES = frozenset({404, 410})
+# Skip reasons that say so; for a stored article, a withdrawal (``SiteKnowledge.note_gone``).
+GONE_REASONS = frozenset({"http_404", "http_410", "cms_error_page"})
 
 
 def allowed_domains_for(base_url: str) -> list[str]:
@@ -134,8 +136,11 @@ class MizanSpider(scrapy.Spider):
         yield page.article
 
     def skip(self, reason: str, url: str, expected: bool = False) -> None:
-        """Count a fetched page that yields no article, under a named reason."""
+        """Count a fetched page that yields no article, under a named reason; a stored article
+        the site answers as gone is recorded withdrawn (whatever the crawl)."""
         self.crawler.stats.inc_value(f"mizan/skipped/{reason}")
+        if reason in GONE_REASONS:
+            self.knowledge.note_gone(news_code_from_url(url))
         if expected:
             self.logger.debug("No article at %s (%s, expected)", url, reason)
         else:

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 import jdatetime
 
 from ..dates import TEHRAN
+from ..store.observations import FetchBasis
 
 JALALI_YEAR_LIMIT = 1700
 
@@ -69,6 +70,24 @@ def plan_sitemap_fetches(
         excluded=len(undated) - len(candidates),
         excluded_by_date=len(dated) - len(in_range),
     )
+
+
+def edited_since_fetched(
+    listed: Mapping[int, datetime | None], basis: Mapping[int, FetchBasis]
+) -> set[int]:
+    """Stored codes (those in ``basis``) whose listed ``lastmod`` is later than the ``lastmod``
+    their stored version is known to include, or, where none was recorded (stored by a crawl that
+    read no urlset, or before the store kept them), than when they were last fetched. An entry
+    without ``lastmod`` says nothing: not fetched."""
+    edited = set()
+    for code, lastmod in listed.items():
+        known = basis.get(code)
+        if lastmod is None or known is None:
+            continue
+        since = known.fetched_lastmod or known.last_seen_at
+        if since is None or lastmod > since:
+            edited.add(code)
+    return edited
 
 
 def chain_stops(after_in_a_row: int, lookahead: int) -> bool:

@@ -16,7 +16,9 @@ from typing import Any
 
 from ..redaction import redact_text
 from ..search_text import Phrase, parse_query
-from .records import RECORD_COLUMNS, record_hash, to_row
+from . import observations as obs
+from .observations import FetchBasis, Observations
+from .records import RECORD_COLUMNS, STORE_OBSERVED, record_hash, to_row
 from .search import SearchHit, hit
 from .urls import StoreURL
 
@@ -24,6 +26,7 @@ SCHEMA_VERSION = 6  # the newest of the stores' MIGRATIONS
 SEARCH_VERSION = 6  # the migration that creates the full-text index, filled from the rows
 LOOKUP_CHUNK = 500  # news codes per IN (...) query
 _FIELDS = RECORD_COLUMNS[1:]  # all but news_code
+_PAGE_FIELDS = tuple(name for name in _FIELDS if name not in STORE_OBSERVED)  # what a page says
 _COLUMNS = ", ".join(RECORD_COLUMNS)
 
 
@@ -50,7 +53,7 @@ ARCHIVE_GIVEN = (
 )
 UPDATE_ARTICLE = (
     "UPDATE articles SET "
-    + ", ".join(f"{name} = :{name}" for name in _FIELDS)
+    + ", ".join(f"{name} = :{name}" for name in _PAGE_FIELDS)
     + ", record_hash = :record_hash, published_epoch = :published_epoch, last_seen_at = :now "
     "WHERE news_code = :news_code"
 )
@@ -284,23 +287,28 @@ class Store(ABC):
         records: Sequence[dict[str, Any]],
         coverage: Iterable[CoverageMark] = (),
         short_links: Mapping[str, int] | None = None,
+        observed: Observations | None = None,
     ) -> Counter[str]:
         """Upsert ``records`` in one transaction; count them as new, updated, unchanged, older.
 
         ``older``: a record crawled before the stored version that differs from it (for example
         a spooled item written late); it is kept as a revision and does not replace the row.
-        ``coverage`` marks and resolved ``short_links`` (path: news code) are written in the same
-        transaction, so the ledger never vouches for articles the store does not hold.
+        ``coverage`` marks, resolved ``short_links`` (path: news code) and what the run
+        ``observed`` (sitemap entries, withdrawals) are written in the same transaction, so the
+        ledger never vouches for articles the store does not hold.
         """
         outcome: Counter[str] = Counter()
         now = datetime.now(UTC).isoformat(timespec="seconds")
         cursor = self.connection.cursor()
         try:
             self._begin_write(cursor)
+            observed = observed or Observations()
+            self._write_sitemap_entries(cursor, observed)
             # In news-code order: two writers locking overlapping rows take them in one order,
             # so they wait for each other instead of deadlocking.
             for record in sorted(records, key=lambda record: record.get("news_code") or 0):
                 outcome[self._write_one(cursor, self._to_db({**to_row(record), "now": now}))] += 1
+            self._write_withdrawals(cursor, observed)
             for mark in coverage:
                 self._execute(cursor, UPSERT_COVERAGE, _coverage_params(mark, now))
             for path, code in (short_links or {}).items():
@@ -318,11 +326,17 @@ class Store(ABC):
         """Whole-record change detection: any field but ``crawled_at`` that differs makes the
         stored version a revision; a version already kept is never kept twice (a spool replayed
         again, a batch retried after a commit whose outcome was unknown)."""
+        outcome = self._upsert(cursor, row)
+        self._execute(cursor, obs.MARK_FETCHED, row)
+        return outcome
+
+    def _upsert(self, cursor: Any, row: dict[str, Any]) -> str:
         if self._execute(cursor, INSERT_ARTICLE, row).fetchone() is not None:
             self._index(cursor, row)
             return "new"
         stored_row = self._execute(cursor, f"{SELECT_STORED} {self.lock_suffix}", row).fetchone()
         stored = self._from_db(dict(zip((*RECORD_COLUMNS, "record_hash"), stored_row, strict=True)))
+        self._restore_if_back(cursor, row, stored)
         stored_hash = stored["record_hash"] or record_hash(stored)  # rows from before version 2
         if stored_hash == row["record_hash"]:
             self._execute(cursor, TOUCH_ARTICLE, row)
@@ -337,6 +351,29 @@ class Store(ABC):
         self._execute(cursor, UPDATE_ARTICLE, row)
         self._index(cursor, row)
         return "updated"
+
+    def _restore_if_back(self, cursor: Any, row: dict[str, Any], stored: dict[str, Any]) -> None:
+        """A withdrawn article fetched again after it was found gone is back: ``withdrawn_at``
+        is cleared and the return recorded with the withdrawal."""
+        gone = stored.get("withdrawn_at")
+        if gone is None or _instant(row["crawled_at"]) <= _instant(gone):
+            return
+        params = {"news_code": row["news_code"], "at": row["crawled_at"]}
+        self._execute(cursor, obs.RESTORE_ARTICLE, params)
+        self._execute(cursor, obs.RECORD_RESTORATION, params)
+
+    def _write_sitemap_entries(self, cursor: Any, observed: Observations) -> None:
+        entries = [entry.params() for _, entry in sorted(observed.sitemap_entries.items())]
+        if entries:
+            cursor.executemany(self._sql(obs.UPSERT_SITEMAP_ENTRY), entries)
+
+    def _write_withdrawals(self, cursor: Any, observed: Observations) -> None:
+        """Stored articles found gone: ``withdrawn_at`` set (if not already) and the withdrawal
+        recorded; a code the store does not hold is nothing to withdraw."""
+        for code, moment in sorted(observed.gone.items()):
+            params = {"news_code": code, "at": moment}
+            if self._execute(cursor, obs.MARK_WITHDRAWN, params).fetchone() is not None:
+                self._execute(cursor, obs.RECORD_WITHDRAWAL, params)
 
     def _revision_kept(self, cursor: Any, news_code: int, fingerprint: str) -> bool:
         params = {"news_code": news_code, "record_hash": fingerprint}
@@ -442,6 +479,58 @@ class Store(ABC):
         rows = self._stream(self._search_sql(where), params)
         return [hit(self._from_db(row), phrases) for row in rows]
 
+    def sitemap_entries(self) -> Iterator[dict[str, Any]]:
+        """Every sitemap entry backfills read (see ``observations.py``), by news code, streamed."""
+        for row in self._stream(obs.SELECT_SITEMAP_ENTRIES, {}):
+            yield self._from_db(row)
+
+    def withdrawals(self) -> Iterator[dict[str, Any]]:
+        """Every withdrawal found, with when the article came back (``restored_at``, or null)."""
+        for row in self._stream(obs.SELECT_WITHDRAWALS, {}):
+            yield self._from_db(row)
+
+    def withdrawn_codes(self) -> set[int]:
+        """The stored articles the site does not serve now (``withdrawn_at`` set)."""
+        rows = self._stream("SELECT news_code FROM articles WHERE withdrawn_at IS NOT NULL", {})
+        return {int(row["news_code"]) for row in rows}
+
+    def codes_published_between(self, first_epoch: int, last_epoch: int) -> set[int]:
+        """Stored news codes published in ``[first_epoch, last_epoch]`` (epoch seconds)."""
+        statement = (
+            "SELECT news_code FROM articles WHERE published_epoch >= :first AND "
+            "published_epoch <= :last"
+        )
+        rows = self._stream(statement, {"first": first_epoch, "last": last_epoch})
+        return {int(row["news_code"]) for row in rows}
+
+    def fetch_basis(self, codes: Iterable[int]) -> dict[int, FetchBasis]:
+        """For the given stored codes: the listed ``lastmod`` their stored version includes and
+        when they were last fetched (what ``refresh=changed`` decides by)."""
+        wanted, found = sorted(set(codes)), {}
+        for start in range(0, len(wanted), LOOKUP_CHUNK):
+            params = {f"c{i}": code for i, code in enumerate(wanted[start : start + LOOKUP_CHUNK])}
+            statement = (
+                "SELECT a.news_code, s.fetched_lastmod, a.last_seen_at "
+                "FROM articles a LEFT JOIN sitemap_entries s ON s.news_code = a.news_code "
+                f"WHERE a.news_code IN ({_names(list(params))})"
+            )
+            for row in self._stream(statement, params):
+                values = self._from_db(row)
+                found[int(values["news_code"])] = FetchBasis(
+                    _moment(values["fetched_lastmod"]),
+                    _moment(values["last_seen_at"]),
+                )
+        return found
+
+    def withdrawal_counts(self) -> tuple[int, int]:
+        """How many withdrawals were found, and how many of those articles came back since."""
+        cursor = self._execute(
+            self.connection.cursor(), "SELECT COUNT(*), COUNT(restored_at) FROM withdrawals"
+        )
+        total, restored = cursor.fetchone()
+        self.connection.commit()
+        return int(total), int(restored)
+
     def count_revisions(self) -> int:
         """How many earlier versions are kept."""
         cursor = self._execute(self.connection.cursor(), "SELECT COUNT(*) FROM article_revisions")
@@ -497,6 +586,10 @@ def _coverage_params(mark: CoverageMark, now: str) -> dict[str, Any]:
 
 def _instant(value: str | datetime) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _moment(value: str | datetime | None) -> datetime | None:
+    return None if value is None else _instant(value)
 
 
 _PARAM = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")

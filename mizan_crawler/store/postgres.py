@@ -77,6 +77,26 @@ MIGRATIONS = {
         "ALTER TABLE articles ADD COLUMN archive_record TEXT",
         "ALTER TABLE article_revisions ADD COLUMN archive_record TEXT",
     ],
+    # Withdrawn articles and the sitemap entries backfills read (see store/observations.py).
+    # ``withdrawn_at`` is a record field, so both tables carry it; a revision's is always null
+    # (a returning article is restored before its old version is archived).
+    5: [
+        "ALTER TABLE articles ADD COLUMN withdrawn_at TIMESTAMPTZ",
+        "ALTER TABLE article_revisions ADD COLUMN withdrawn_at TIMESTAMPTZ",
+        "CREATE INDEX articles_withdrawn ON articles (withdrawn_at)",
+        """CREATE TABLE withdrawals (
+    news_code BIGINT NOT NULL,
+    withdrawn_at TIMESTAMPTZ NOT NULL,
+    restored_at TIMESTAMPTZ,
+    PRIMARY KEY (news_code, withdrawn_at))""",
+        """CREATE TABLE sitemap_entries (
+    news_code BIGINT PRIMARY KEY,
+    lastmod TIMESTAMPTZ,
+    publication_date TIMESTAMPTZ,
+    urlset TEXT NOT NULL,
+    seen_at TIMESTAMPTZ NOT NULL,
+    fetched_lastmod TIMESTAMPTZ)""",
+    ],
     # Full-text search (store/search.py): filled from the stored rows after the DDL.
     6: [
         "ALTER TABLE articles ADD COLUMN search_vector TSVECTOR",
@@ -93,6 +113,18 @@ _WEIGHTS = (("title", "A"), ("lead", "B"), ("body", "D"))
 MIGRATION_LOCK = 0x6D697A616E
 STREAM_CHUNK = 500
 _cursor_names = count()
+# Times read back in Iran time (the site's) and in UTC (the crawler's).
+SITE_TIMES = ("published_at", "modified_at", "lastmod", "publication_date", "fetched_lastmod")
+CRAWL_TIMES = (
+    "crawled_at",
+    "first_seen_at",
+    "last_seen_at",
+    "revised_at",
+    "recorded_at",
+    "withdrawn_at",
+    "restored_at",
+    "seen_at",
+)
 
 
 def _iso(value: Any, zone: ZoneInfo | Any) -> Any:
@@ -129,10 +161,10 @@ class PostgresStore(Store):
 
     def _from_db(self, row: Any) -> dict[str, Any]:
         record = dict(row)
-        for name in ("published_at", "modified_at"):
+        for name in SITE_TIMES:
             if name in record:
                 record[name] = _iso(record[name], TEHRAN)
-        for name in ("crawled_at", "first_seen_at", "last_seen_at", "revised_at", "recorded_at"):
+        for name in CRAWL_TIMES:
             if name in record:
                 record[name] = _iso(record[name], UTC)
         return record

@@ -21,10 +21,13 @@ def published_epoch(published_at: str | None) -> int | None:
     return None if published_at is None else int(datetime.fromisoformat(published_at).timestamp())
 
 
+# Set by the store from what crawls observe, never by a page: a re-crawl's record leaves it alone
+# (see ``observations.py``).
+STORE_OBSERVED = ("withdrawn_at",)
 # Not part of what a record says: when it was fetched, where that fetch is archived (a re-crawl
-# of an unchanged page is a new archive record, not an edit), and the text fingerprint derived
-# from it.
-UNFINGERPRINTED = ("crawled_at", "archive_record", "content_hash")
+# of an unchanged page is a new archive record, not an edit), the text fingerprint derived from
+# it, and what the store observed of the site (a withdrawal is not an edit of the article).
+UNFINGERPRINTED = ("crawled_at", "archive_record", "content_hash", *STORE_OBSERVED)
 
 
 def record_hash(record: dict[str, Any]) -> str:

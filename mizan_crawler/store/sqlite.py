@@ -75,6 +75,26 @@ MIGRATIONS = {
         "ALTER TABLE articles ADD COLUMN archive_record TEXT",
         "ALTER TABLE article_revisions ADD COLUMN archive_record TEXT",
     ],
+    # Withdrawn articles and the sitemap entries backfills read (see store/observations.py).
+    # ``withdrawn_at`` is a record field, so both tables carry it; a revision's is always null
+    # (a returning article is restored before its old version is archived).
+    5: [
+        "ALTER TABLE articles ADD COLUMN withdrawn_at TEXT",
+        "ALTER TABLE article_revisions ADD COLUMN withdrawn_at TEXT",
+        "CREATE INDEX articles_withdrawn ON articles (withdrawn_at)",
+        """CREATE TABLE withdrawals (
+    news_code INTEGER NOT NULL,
+    withdrawn_at TEXT NOT NULL,
+    restored_at TEXT,
+    PRIMARY KEY (news_code, withdrawn_at))""",
+        """CREATE TABLE sitemap_entries (
+    news_code INTEGER PRIMARY KEY,
+    lastmod TEXT,
+    publication_date TEXT,
+    urlset TEXT NOT NULL,
+    seen_at TEXT NOT NULL,
+    fetched_lastmod TEXT)""",
+    ],
     # Full-text search (store/search.py): filled from the stored rows after the DDL.
     6: [
         f"CREATE VIRTUAL TABLE article_search USING fts5({', '.join(FTS_COLUMNS)}, "
