@@ -167,7 +167,7 @@ def _month_lastmod(server: ReplicaServer, span: range) -> datetime:
 def _edited(server: ReplicaServer, span: range) -> Iterator[int]:
     """Indices of ``span`` a test edited, not withdrawn."""
     live = server.catalog.live(span)
-    edited = {server.corpus.index_of(code) for code in server.edits}
+    edited = {server.corpus.index_of(code) for code in server.edited_codes()}
     return (index for index in live if index in edited) if edited else iter(())
 
 

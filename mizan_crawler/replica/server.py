@@ -201,6 +201,10 @@ class ReplicaServer:
                 article = dataclasses.replace(article, **change, edited_at=edited_at)  # type: ignore[arg-type]
         return article
 
+    def edited_codes(self) -> set[int]:
+        """The news codes a test scheduled edits for (``edit``)."""
+        return set(self._edits)
+
     def lastmod_of(self, index: int) -> datetime:
         """When the article at ``index`` last changed as of :attr:`now`, a test's edit included."""
         changed = self.corpus.lastmod_of(index, self.now)
