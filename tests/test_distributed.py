@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import os
 import signal
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis.asyncio as aioredis
@@ -36,6 +33,7 @@ from mizan_crawler.store import open_store
 
 from .conftest import RedisForTest
 from .crawling import CrawlResult, RunningCrawl, pg_rows, run_crawl, start_crawl, wait_for
+from .servers import TcpProxy
 
 HALF_YEAR = dict(start=datetime(2024, 3, 1, tzinfo=TEHRAN), end=datetime(2024, 9, 1, tzinfo=TEHRAN))
 FIRST, LAST = date(2024, 6, 1), date(2024, 6, 10)
@@ -96,45 +94,6 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class CuttableProxy:
-    """A TCP proxy on loopback in front of the test's Redis, which the test can cut: every
-    connection closed and new ones refused, as when Redis goes away mid-crawl."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 6379)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        port = self.listener.getsockname()[1]
-        self.url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
-        self.sockets: list[socket.socket] = [self.listener]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.upstream)
-            self.sockets += [client, server]
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-
-    def cut(self) -> None:
-        for sock in self.sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
 
 
 def test_two_workers_share_one_backfill_and_fetch_each_article_once(
@@ -264,7 +223,7 @@ def test_redis_flushed_mid_crawl_stops_the_crawl(
 def test_redis_lost_mid_crawl_stops_the_crawl_and_it_resumes_later(
     site: ReplicaServer, tmp_path: Path, pg_url: str, redis_crawl: RedisForTest
 ) -> None:
-    proxy = CuttableProxy(redis_crawl.url)
+    proxy = TcpProxy(redis_crawl.url)
     crawl = start_crawl(
         "backfill",
         site.base_url,
