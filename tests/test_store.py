@@ -260,7 +260,9 @@ def _edition(codes: list[int], round_: int, writer: str) -> list[dict[str, objec
     """The records of ``codes`` as ``writer`` saw them in ``round_``: every round changes every
     row, so each write updates (and locks) rows the other writer is updating too."""
     crawled_at = f"2026-01-01T00:{round_:02d}:00+00:00"
-    return [record(code, title=f"{writer} {round_} {code}", crawled_at=crawled_at) for code in codes]
+    return [
+        record(code, title=f"{writer} {round_} {code}", crawled_at=crawled_at) for code in codes
+    ]
 
 
 def test_two_writers_with_batches_in_opposite_order_never_deadlock(pg_url: str) -> None:
