@@ -23,7 +23,7 @@ from mizan_crawler.cli import main as cli_main
 from mizan_crawler.dates import TEHRAN, day_end, day_start
 from mizan_crawler.distributed.addon import share_the_rate
 from mizan_crawler.distributed.coordinator import Coordinator
-from mizan_crawler.distributed.keys import crawl_key, site_rate_key
+from mizan_crawler.distributed.keys import CrawlKey, crawl_key, site_rate_key
 from mizan_crawler.distributed.rate import SharedRateHandler, SharedRateUnavailable, SiteRate
 from mizan_crawler.distributed.scheduler import is_shared
 from mizan_crawler.fingerprints import NewsCodeFingerprinter
@@ -252,6 +252,48 @@ def test_redis_lost_mid_crawl_stops_the_crawl_and_it_resumes_later(
     resumed = _worker(site, tmp_path / "b", redis_crawl, pg_url).wait(180)
     _finished(resumed)
     assert resumed.stats["mizan/distributed/run"] == "resumed"
+    assert _stored(pg_url) == _truth(site)
+
+
+def _heartbeats(target: RedisForTest, key: CrawlKey) -> int:
+    """Workers of the crawl whose heartbeat key is alive in Redis."""
+    return sum(1 for _ in target.client.scan_iter(match=key.worker("*")))
+
+
+def test_worker_behind_a_silent_store_keeps_its_heartbeat(
+    site: ReplicaServer, tmp_path: Path, pg_url: str, redis_crawl: RedisForTest
+) -> None:
+    """Its PostgreSQL stops answering (a stalled proxy) for longer than the worker timeout (3 s),
+    and the store timeout (4 s) is longer too: the worker spools, its heartbeat never lapses (no
+    one may take it for dead and queue its requests again), and once the store answers the
+    crawl completes with every article."""
+    proxy = TcpProxy(pg_url)
+    crawl = _worker(
+        site, tmp_path, redis_crawl, proxy.url,
+        DOWNLOAD_DELAY="0.1", MIZAN_STORE_BATCH="4", MIZAN_STORE_TIMEOUT="4",
+    )  # fmt: skip
+    key = crawl_key(redis_crawl.prefix, "backfill", RANGE, site.base_url)
+    wait_for(lambda: pg_rows(pg_url) >= 10, "10 stored articles")
+    proxy.stall()
+    alive = []
+    stalled = time.monotonic()
+    while time.monotonic() - stalled < 9:
+        alive.append(_heartbeats(redis_crawl, key))
+        time.sleep(0.2)
+    stored_while_stalled = pg_rows(pg_url)
+    proxy.resume()
+    try:
+        assert alive and set(alive) == {1}, f"heartbeats alive, every 0.2 s: {alive}"
+        result = crawl.wait(180)
+    finally:
+        if crawl.process.poll() is None:
+            crawl.process.kill()
+        proxy.cut()
+    assert stored_while_stalled < len(_truth(site)), "the crawl ended before the stall"
+    _finished(result)
+    assert result.stats["mizan/store/spooled"] > 0
+    assert result.stats["mizan/store/spool_left"] == 0
+    assert "mizan/distributed/recovered" not in result.stats
     assert _stored(pg_url) == _truth(site)
 
 
