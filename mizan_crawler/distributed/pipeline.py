@@ -39,10 +39,12 @@ class SharedStorePipeline(StorePipeline):
 
         The worker asks when it is idle, on the reactor thread, and cannot wait: what is held
         (buffered items, spooled ones, what the run learnt) is written in the background and the
-        worker asks again at its next heartbeat. Once the pipeline is closed it only answers."""
+        worker asks again at its next heartbeat. What the run learnt is not an item and does not
+        change the answer (a backfill marks its coverage again at every idle moment). Once the
+        pipeline is closed it only answers."""
         busy = self.writing is not None and not self.writing.done()
+        durable = not self.buffer and not self.outage and not busy and not self.lock.locked()
         held = self.buffer or self.outage or self.knowledge.has_pending()
         if not self.closed and held and not busy:
             self.writing = asyncio.get_running_loop().create_task(self.flush())
-            busy = True
-        return not self.buffer and not self.outage and not busy and not self.lock.locked()
+        return durable
