@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import CloseSpider, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from ..items import Article
@@ -93,8 +93,11 @@ class StorePipeline:
                 logger.info("Storing articles in %s", self.url.redacted)
                 return
             if attempt == WRITE_ATTEMPTS - 1:
-                self._stop(f"{outcome.error}; nothing was fetched")
-                return
+                # Scrapy's way for a component that cannot start: the rest of the start-up runs
+                # (every component opened is closed again), then the spider closes unstarted.
+                self.stopping = True
+                logger.critical("%s; nothing was fetched: stopping the crawl", outcome.error)
+                raise CloseSpider("store_unavailable")
             await asyncio.sleep(self.close_retry_seconds)
 
     async def process_item(self, item: Any) -> Any:
