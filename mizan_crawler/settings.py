@@ -79,6 +79,10 @@ CONCURRENT_ITEMS = 4
 DATABASE_URL = os.environ.get("DATABASE_URL", "sqlite:///data/mizan.sqlite")
 MIZAN_STORE_BATCH = 100  # items per transaction
 MIZAN_STORE_FLUSH_SECONDS = 5.0  # never hold an item longer than this (checked as items arrive)
+# Seconds PostgreSQL may stay silent (connecting, a statement, a batch's write) before its batch
+# is spooled: a healthy batch takes well under a second, and 20 s rides out a checkpoint or a
+# failover without spooling while holding up only the items waiting for that batch.
+MIZAN_STORE_TIMEOUT = 20.0
 MIZAN_SPOOL_DIR = os.environ.get(
     "MIZAN_SPOOL_DIR", "data/spool"
 )  # items kept while the store is away

@@ -1,6 +1,6 @@
 """Servers and a disk of a test's own: PostgreSQL and Redis on free loopback ports, which the test
-may restart (the shared servers other tests use are never restarted), and a small tmpfs it may
-make read-only or fill.
+may restart (the shared servers other tests use are never restarted), a TCP proxy in front of a
+server that the test may cut or stall, and a small tmpfs it may make read-only or fill.
 
 They need the servers' programs (Debian's postgresql and redis-server packages) and, for the disks,
 mount, mkfs.ext4 (e2fsprogs) and root. Without them the test is skipped on a developer's machine
@@ -16,10 +16,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -40,6 +42,62 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class TcpProxy:
+    """A TCP proxy on loopback in front of the server of ``url`` (``self.url`` goes through it).
+
+    ``cut()`` closes every connection and refuses new ones, as when the server goes away.
+    ``stall()`` keeps every connection open but forwards no byte either way, and holds new ones
+    the same (their kernel still acknowledges what is sent: a hung proxy or a frozen server);
+    ``resume()`` forwards again what was held. An end closing its side is passed on.
+    """
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 0)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        port = self.listener.getsockname()[1]
+        user = parts.netloc.rpartition("@")[0]
+        self.url = urlunsplit(parts._replace(netloc=f"{user}@127.0.0.1:{port}".lstrip("@")))
+        self.sockets: list[socket.socket] = [self.listener]
+        self.flowing = threading.Event()
+        self.flowing.set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            self.sockets += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                self.flowing.wait()
+                sink.sendall(data)
+            self.flowing.wait()
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def stall(self) -> None:
+        self.flowing.clear()
+
+    def resume(self) -> None:
+        self.flowing.set()
+
+    def cut(self) -> None:
+        self.flowing.set()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
 
 
 class PrivatePostgres:

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import os
 import signal
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis.asyncio as aioredis
@@ -26,7 +23,7 @@ from mizan_crawler.cli import main as cli_main
 from mizan_crawler.dates import TEHRAN, day_end, day_start
 from mizan_crawler.distributed.addon import share_the_rate
 from mizan_crawler.distributed.coordinator import Coordinator
-from mizan_crawler.distributed.keys import crawl_key, site_rate_key
+from mizan_crawler.distributed.keys import CrawlKey, crawl_key, site_rate_key
 from mizan_crawler.distributed.rate import SharedRateHandler, SharedRateUnavailable, SiteRate
 from mizan_crawler.distributed.scheduler import is_shared
 from mizan_crawler.fingerprints import NewsCodeFingerprinter
@@ -36,6 +33,7 @@ from mizan_crawler.store import open_store
 
 from .conftest import RedisForTest
 from .crawling import CrawlResult, RunningCrawl, pg_rows, run_crawl, start_crawl, wait_for
+from .servers import TcpProxy
 
 HALF_YEAR = dict(start=datetime(2024, 3, 1, tzinfo=TEHRAN), end=datetime(2024, 9, 1, tzinfo=TEHRAN))
 FIRST, LAST = date(2024, 6, 1), date(2024, 6, 10)
@@ -96,45 +94,6 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-class CuttableProxy:
-    """A TCP proxy on loopback in front of the test's Redis, which the test can cut: every
-    connection closed and new ones refused, as when Redis goes away mid-crawl."""
-
-    def __init__(self, url: str) -> None:
-        parts = urlsplit(url)
-        self.upstream = (parts.hostname or "127.0.0.1", parts.port or 6379)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        port = self.listener.getsockname()[1]
-        self.url = urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
-        self.sockets: list[socket.socket] = [self.listener]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(self.upstream)
-            self.sockets += [client, server]
-            for source, sink in ((client, server), (server, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-
-    def cut(self) -> None:
-        for sock in self.sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
 
 
 def test_two_workers_share_one_backfill_and_fetch_each_article_once(
@@ -264,7 +223,7 @@ def test_redis_flushed_mid_crawl_stops_the_crawl(
 def test_redis_lost_mid_crawl_stops_the_crawl_and_it_resumes_later(
     site: ReplicaServer, tmp_path: Path, pg_url: str, redis_crawl: RedisForTest
 ) -> None:
-    proxy = CuttableProxy(redis_crawl.url)
+    proxy = TcpProxy(redis_crawl.url)
     crawl = start_crawl(
         "backfill",
         site.base_url,
@@ -293,6 +252,48 @@ def test_redis_lost_mid_crawl_stops_the_crawl_and_it_resumes_later(
     resumed = _worker(site, tmp_path / "b", redis_crawl, pg_url).wait(180)
     _finished(resumed)
     assert resumed.stats["mizan/distributed/run"] == "resumed"
+    assert _stored(pg_url) == _truth(site)
+
+
+def _heartbeats(target: RedisForTest, key: CrawlKey) -> int:
+    """Workers of the crawl whose heartbeat key is alive in Redis."""
+    return sum(1 for _ in target.client.scan_iter(match=key.worker("*")))
+
+
+def test_worker_behind_a_silent_store_keeps_its_heartbeat(
+    site: ReplicaServer, tmp_path: Path, pg_url: str, redis_crawl: RedisForTest
+) -> None:
+    """Its PostgreSQL stops answering (a stalled proxy) for longer than the worker timeout (3 s),
+    and the store timeout (4 s) is longer too: the worker spools, its heartbeat never lapses (no
+    one may take it for dead and queue its requests again), and once the store answers the
+    crawl completes with every article."""
+    proxy = TcpProxy(pg_url)
+    crawl = _worker(
+        site, tmp_path, redis_crawl, proxy.url,
+        DOWNLOAD_DELAY="0.1", MIZAN_STORE_BATCH="4", MIZAN_STORE_TIMEOUT="4",
+    )  # fmt: skip
+    key = crawl_key(redis_crawl.prefix, "backfill", RANGE, site.base_url)
+    wait_for(lambda: pg_rows(pg_url) >= 10, "10 stored articles")
+    proxy.stall()
+    alive = []
+    stalled = time.monotonic()
+    while time.monotonic() - stalled < 9:
+        alive.append(_heartbeats(redis_crawl, key))
+        time.sleep(0.2)
+    stored_while_stalled = pg_rows(pg_url)
+    proxy.resume()
+    try:
+        assert alive and set(alive) == {1}, f"heartbeats alive, every 0.2 s: {alive}"
+        result = crawl.wait(180)
+    finally:
+        if crawl.process.poll() is None:
+            crawl.process.kill()
+        proxy.cut()
+    assert stored_while_stalled < len(_truth(site)), "the crawl ended before the stall"
+    _finished(result)
+    assert result.stats["mizan/store/spooled"] > 0
+    assert result.stats["mizan/store/spool_left"] == 0
+    assert "mizan/distributed/recovered" not in result.stats
     assert _stored(pg_url) == _truth(site)
 
 

@@ -1,5 +1,6 @@
-"""The servers and the disk under a crawl fail: PostgreSQL restarted mid-crawl, Redis restarted
-mid-way through a distributed crawl, the SQLite store's disk read-only or full. Nothing is lost,
+"""The servers and the disk under a crawl fail: PostgreSQL restarted mid-crawl or silent behind a
+stalled proxy, Redis restarted mid-way through a distributed crawl, the SQLite store's disk
+read-only or full. Nothing is lost,
 the log says what happened in a line or two, and the crawl recovers by itself where it can."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from mizan_crawler.replica import Corpus, ReplicaServer
 from mizan_crawler.store import open_store
 
 from .crawling import CrawlResult, RunningCrawl, pg_rows, sqlite_rows, start_crawl, wait_for
-from .servers import ext4_disk, private_postgres, private_redis, scratch_disk
+from .servers import TcpProxy, ext4_disk, private_postgres, private_redis, scratch_disk
 
 
 def _codes(replica: ReplicaServer, count: int) -> list[int]:
@@ -69,6 +70,71 @@ def test_postgres_restarted_mid_crawl_loses_nothing(
     if down_seconds:
         assert spooled > 0
         assert "spooling items to" in result.log and "is back; spooled items written" in result.log
+    _no_traceback(result)
+
+
+STORE_TIMEOUT = 3.0
+STALL_SECONDS = 8.0
+
+
+def _spooled(spool_dir: Path) -> int:
+    return sum(
+        1 for path in spool_dir.glob("*.jsonl") for line in path.read_bytes().splitlines() if line
+    )
+
+
+def test_postgres_that_stops_answering_mid_crawl_holds_up_nothing(
+    replica: ReplicaServer, tmp_path: Path, pg_url: str
+) -> None:
+    """Behind a proxy that keeps its connections open and stops forwarding (a hung pooler, a
+    frozen server), the write in progress fails after MIZAN_STORE_TIMEOUT and batches go to
+    the spool; the crawl downloads all along, and once the server answers it stores everything."""
+    codes = _codes(replica, 150)
+    proxy = TcpProxy(pg_url)
+    crawl = start_crawl(
+        "article",
+        replica.base_url,
+        tmp_path,
+        "urls=" + ",".join(map(str, codes)),
+        settings={
+            "MIZAN_STORE_BATCH": "4",
+            "MIZAN_STORE_TIMEOUT": str(STORE_TIMEOUT),
+            "DOWNLOAD_DELAY": "0.08",
+        },
+        env={"DATABASE_URL": proxy.url},
+    )
+    wait_for(lambda: pg_rows(pg_url) >= 12, "12 stored articles")
+    proxy.stall()
+    stalled = time.monotonic()
+    spool_dir = tmp_path / "data" / "spool"
+    wait_for(lambda: _spooled(spool_dir) > 0, "spooled items", timeout=STORE_TIMEOUT + 4)
+    first_spooled = time.monotonic() - stalled
+    time.sleep(max(0.0, STALL_SECONDS - (time.monotonic() - stalled)))
+    stored_while_stalled = pg_rows(pg_url)
+    proxy.resume()
+    resumed = time.monotonic()
+    result = crawl.wait()
+    proxy.cut()
+    with open_store(pg_url) as store:
+        stored = store.known_codes()
+    fetched = [logged.at for logged in replica.requests if stalled <= logged.at < resumed]
+    assert stored_while_stalled < len(codes), "the crawl ended before the stall"
+    assert first_spooled < STORE_TIMEOUT + 3
+    # Downloads went on at their pace (0.08 s apart on average) through the whole stall, also
+    # after the write in progress had failed and while later ones were being spooled.
+    assert len(fetched) >= STALL_SECONDS / 0.08 / 3, len(fetched)
+    assert any(at >= stalled + STALL_SECONDS - 1 for at in fetched)
+    assert result.returncode == 0, result.log
+    assert result.stats["finish_reason"] == "finished"
+    assert stored == set(codes)
+    assert result.stats["mizan/store/spooled"] > 0
+    assert result.stats["mizan/store/replayed"] == result.stats["mizan/store/spooled"]
+    assert result.stats["mizan/store/spool_left"] == 0
+    assert not list(spool_dir.glob("*.jsonl"))
+    spooling = [line for line in result.log.splitlines() if "spooling items to" in line]
+    assert len(spooling) == 1 and "WARNING" in spooling[0], result.log
+    assert f"no answer within {STORE_TIMEOUT:g} s (MIZAN_STORE_TIMEOUT)" in spooling[0]
+    assert "is back; spooled items written" in result.log
     _no_traceback(result)
 
 

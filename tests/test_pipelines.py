@@ -5,9 +5,12 @@ Text is cleaned once, by the article loader as the page is parsed (tests/test_pa
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -134,26 +137,68 @@ def _store_pipeline(tmp_path: Path, database_url: str, **settings: object) -> St
 
 def test_store_pipeline_batches_and_counts(tmp_path: Path, database_url: str) -> None:
     pipeline = _store_pipeline(tmp_path, database_url, MIZAN_STORE_BATCH=3)
-    pipeline.open_spider()
-    for code in range(1, 8):
-        pipeline.process_item(record(code))
-    with open_store(database_url) as store:
-        assert store.known_codes() == set(range(1, 7))  # two full batches so far
-    pipeline.close_spider()
+
+    async def crawl() -> None:
+        await pipeline.open_spider()
+        for code in range(1, 8):
+            await pipeline.process_item(record(code))
+        with open_store(database_url) as store:
+            assert store.known_codes() == set(range(1, 7))  # two full batches so far
+        await pipeline.close_spider()
+
+    asyncio.run(crawl())
     with open_store(database_url) as store:
         assert store.known_codes() == set(range(1, 8))
     assert pipeline.stats.get_value("mizan/store/new") == 7
+
+
+def test_store_pipeline_writes_in_its_own_thread_one_batch_at_a_time(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Items arriving together (as from pages parsed at once) make batches that are written in
+    turn, never two at once, and never on the thread that runs the crawl."""
+    pipeline = _store_pipeline(tmp_path, database_url, MIZAN_STORE_BATCH=2)
+    threads: set[str] = set()
+    at_once = [0, 0]  # writes running now, most ever
+    flush = pipeline.writer.flush
+
+    def watched(*args: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        at_once[0] += 1
+        at_once[1] = max(at_once)
+        try:
+            return flush(*args)
+        finally:
+            at_once[0] -= 1
+
+    pipeline.writer.flush = watched  # type: ignore[method-assign]
+
+    async def crawl() -> None:
+        await pipeline.open_spider()
+        await asyncio.gather(*(pipeline.process_item(record(code)) for code in range(1, 21)))
+        await pipeline.close_spider()
+
+    asyncio.run(crawl())
+    assert at_once[1] == 1
+    assert threads and all(name.startswith("mizan-store") for name in threads), threads
+    with open_store(database_url) as store:
+        assert store.known_codes() == set(range(1, 21))
+    assert pipeline.stats.get_value("mizan/store/new") == 20
 
 
 def test_store_pipeline_rejects_one_bad_value_and_keeps_the_rest(
     tmp_path: Path, pg_url: str
 ) -> None:
     pipeline = _store_pipeline(tmp_path, pg_url, MIZAN_STORE_BATCH=10)
-    pipeline.open_spider()
-    pipeline.process_item(record(1))
-    pipeline.process_item(record(2, title="NUL \x00 inside"))  # PostgreSQL text refuses NUL
-    pipeline.process_item(record(3))
-    pipeline.close_spider()
+
+    async def crawl() -> None:
+        await pipeline.open_spider()
+        await pipeline.process_item(record(1))
+        await pipeline.process_item(record(2, title="NUL \x00 inside"))  # PostgreSQL refuses NUL
+        await pipeline.process_item(record(3))
+        await pipeline.close_spider()
+
+    asyncio.run(crawl())
     with open_store(pg_url) as store:
         assert store.known_codes() == {1, 3}
     assert pipeline.stats.get_value("mizan/store/rejected") == 1
@@ -163,20 +208,28 @@ def test_store_outage_spools_and_the_next_run_writes_it(tmp_path: Path, pg_url: 
     pipeline = _store_pipeline(
         tmp_path, pg_url, MIZAN_STORE_BATCH=2, MIZAN_STORE_CLOSE_RETRY_SECONDS=0.1
     )
-    pipeline.open_spider()
-    pipeline.process_item(record(1))
-    pipeline.process_item(record(2))
-    with refusing_connections(pg_url):
-        for code in range(3, 8):
-            pipeline.process_item(record(code))
-        pipeline.close_spider()
+
+    async def crawl() -> None:
+        await pipeline.open_spider()
+        await pipeline.process_item(record(1))
+        await pipeline.process_item(record(2))
+        with refusing_connections(pg_url):
+            for code in range(3, 8):
+                await pipeline.process_item(record(code))
+            await pipeline.close_spider()
+
+    asyncio.run(crawl())
     assert pipeline.stats.get_value("mizan/store/spooled") == 5
     assert len(pipeline.spool) == 5
     with open_store(pg_url) as store:
         assert store.known_codes() == {1, 2}
     following = _store_pipeline(tmp_path, pg_url)
-    following.open_spider()
-    following.close_spider()
+
+    async def next_run() -> None:
+        await following.open_spider()
+        await following.close_spider()
+
+    asyncio.run(next_run())
     with open_store(pg_url) as store:
         assert store.known_codes() == set(range(1, 8))
     assert following.stats.get_value("mizan/store/replayed") == 5
@@ -194,16 +247,20 @@ def test_two_crawls_on_one_machine_with_the_store_down_then_up(tmp_path: Path, p
     spooled items, and each says exactly what it left."""
     quick = {"MIZAN_STORE_BATCH": 2, "MIZAN_STORE_CLOSE_RETRY_SECONDS": 0.05}
     scheduler, backfill = (_store_pipeline(tmp_path, pg_url, **quick) for _ in range(2))
-    scheduler.open_spider()
-    backfill.open_spider()
-    with refusing_connections(pg_url):
-        for code in range(1, 5):
-            scheduler.process_item(record(code))
-            backfill.process_item(record(10 + code))
-        scheduler.close_spider()  # ends while the store is still away
-    assert scheduler.stats.get_value("mizan/store/spool_left") == 4  # its own, not the other's
-    backfill.process_item(record(15))
-    backfill.close_spider()
+
+    async def crawls() -> None:
+        await scheduler.open_spider()
+        await backfill.open_spider()
+        with refusing_connections(pg_url):
+            for code in range(1, 5):
+                await scheduler.process_item(record(code))
+                await backfill.process_item(record(10 + code))
+            await scheduler.close_spider()  # ends while the store is still away
+        assert scheduler.stats.get_value("mizan/store/spool_left") == 4  # its own only
+        await backfill.process_item(record(15))
+        await backfill.close_spider()
+
+    asyncio.run(crawls())
     with open_store(pg_url) as store:
         assert store.known_codes() == {1, 2, 3, 4, 11, 12, 13, 14, 15}
         assert store.count_revisions() == 0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +27,9 @@ from mizan_crawler.store.observations import Observations, SitemapEntry
 from mizan_crawler.store.postgres import PostgresStore
 from mizan_crawler.store.sqlite import SQLiteStore
 
+from .crawling import wait_for
 from .records import record
+from .servers import TcpProxy
 
 
 def test_upsert_is_idempotent(database_url: str) -> None:
@@ -341,3 +345,111 @@ def test_sitemap_entries_record_the_lastmod_the_stored_version_holds(database_ur
     assert set(basis) == {50, 51}
     assert basis[50].fetched_lastmod == datetime.fromisoformat("2024-06-01T08:00:00+03:30")
     assert basis[51].fetched_lastmod is None and basis[51].last_seen_at is not None
+
+
+# Writers at once, and a server that stops answering (PostgreSQL) ------------------------------
+
+
+def _edition(codes: list[int], round_: int, writer: str) -> list[dict[str, object]]:
+    """The records of ``codes`` as ``writer`` saw them in ``round_``: every round changes every
+    row, so each write updates (and locks) rows the other writer is updating too."""
+    crawled_at = f"2026-01-01T00:{round_:02d}:00+00:00"
+    return [
+        record(code, title=f"{writer} {round_} {code}", crawled_at=crawled_at) for code in codes
+    ]
+
+
+def test_two_writers_with_batches_in_opposite_order_never_deadlock(pg_url: str) -> None:
+    """Each write locks its rows in news-code order whatever order the batch came in, so two
+    writers of overlapping batches wait for each other: no deadlock, nothing written twice."""
+    codes = list(range(1, 201))
+    rounds = 8
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+    conflicts: dict[str, int] = {}
+
+    def writer(name: str, order: list[int]) -> None:
+        try:
+            with open_store(pg_url, timeout=30) as store:
+                for round_ in range(rounds):
+                    start.wait(timeout=30)
+                    outcome = store.write(_edition(order, round_, name))
+                    assert sum(outcome.values()) == len(order)
+                conflicts[name] = store.conflicts
+        except BaseException as error:  # reported by the test, not lost in the thread
+            failures.append(error)
+            start.abort()
+
+    threads = [
+        threading.Thread(target=writer, args=("up", codes)),
+        threading.Thread(target=writer, args=("down", codes[::-1])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not failures, failures
+    assert conflicts == {"up": 0, "down": 0}, "a writer's transaction was aborted by a deadlock"
+    with open_store(pg_url) as store:
+        assert store.known_codes() == set(codes)
+        titles = {row["title"].rsplit(" ", 2)[1] for row in store.iter_articles()}
+    assert titles == {str(rounds - 1)}
+
+
+def _waiting_for_a_lock(pg_url: str) -> bool:
+    with psycopg.connect(pg_url) as connection:
+        query = "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
+        return connection.execute(query).fetchone()[0] > 0
+
+
+def test_a_deadlock_is_written_again_not_taken_for_an_outage(pg_url: str) -> None:
+    """Another client takes rows in the opposite order and deadlocks with a batch: PostgreSQL
+    aborts the batch's transaction (the store's session checks first), which is written again
+    as soon as the other has committed, never reported as the store being down."""
+    with open_store(pg_url) as store:
+        store.write([record(1), record(2)])
+    outcome: list[object] = []
+    with open_store(pg_url, timeout=30) as store, psycopg.connect(pg_url) as other:
+        other.execute("SET deadlock_timeout = '20s'")  # the store's session finds the deadlock
+        other.execute("SELECT 1 FROM articles WHERE news_code = 2 FOR UPDATE")
+        edited = [record(code, title="ویرایش", crawled_at=LATER) for code in (1, 2)]
+
+        def write() -> None:
+            try:
+                outcome.append(store.write(edited))
+            except Exception as error:
+                outcome.append(error)
+
+        writing = threading.Thread(target=write)
+        writing.start()
+        wait_for(lambda: _waiting_for_a_lock(pg_url), "the batch waiting for row 2", timeout=10)
+        other.execute("UPDATE articles SET title = 'دیگری' WHERE news_code = 1")  # the cycle
+        other.commit()
+        writing.join(timeout=30)
+        conflicts = store.conflicts
+    assert outcome == [{"updated": 2}], outcome
+    assert conflicts == 1
+    with open_store(pg_url) as store:
+        assert {row["title"] for row in store.iter_articles()} == {"ویرایش"}
+
+
+def test_a_server_that_stops_answering_costs_the_timeout(pg_url: str) -> None:
+    """Behind a proxy that stops forwarding, a write and a new connection each fail within the
+    store's timeout, with a message that says so; once it forwards again, the store writes."""
+    proxy = TcpProxy(pg_url)
+    with open_store(proxy.url, timeout=1) as store:
+        store.write([record(1)])
+        proxy.stall()
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match=r"no answer within 1 s \(MIZAN_STORE_TIMEOUT\)"):
+            store.write([record(2)])
+        assert time.monotonic() - started < 2.5
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="cannot connect"):
+            open_store(proxy.url, timeout=1)
+        assert time.monotonic() - started < 4  # libpq's shortest connect_timeout is 2 s
+        proxy.resume()
+    with open_store(proxy.url, timeout=1) as store:
+        assert store.write([record(2)]) == {"new": 1}
+        assert store.known_codes() == {1, 2}
+    proxy.cut()

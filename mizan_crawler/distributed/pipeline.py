@@ -3,6 +3,9 @@ articles are safely in the store, so the requests behind them need no fetching s
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from scrapy.crawler import Crawler
 
 from ..pipelines.store import StorePipeline
@@ -13,6 +16,7 @@ class SharedStorePipeline(StorePipeline):
     """Replaces ``StorePipeline`` (same place in ``ITEM_PIPELINES``) when ``MIZAN_REDIS_URL`` is set."""
 
     closed = False
+    writing: asyncio.Task[None] | None = None  # the write ``durable`` asked for
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedStorePipeline:
@@ -21,19 +25,26 @@ class SharedStorePipeline(StorePipeline):
         crawler.signals.connect(pipeline.durable, signal=store_flush)
         return pipeline
 
-    def flush(self) -> None:
-        codes = [record.get("news_code") for record in self.buffer]
-        super().flush()
-        if codes and not self.outage:  # written (a batch the store refused went to the spool)
+    def _stored(self, batch: list[dict[str, Any]]) -> None:
+        codes = [record.get("news_code") for record in batch]
+        if codes:  # written (a batch the store refused went to the spool)
             self.crawler.signals.send_catch_log(signal=articles_stored, codes=codes)
 
-    def close_spider(self) -> None:
-        super().close_spider()
+    async def close_spider(self) -> None:
+        await super().close_spider()
         self.closed = True
 
     def durable(self) -> bool:
-        """Write what is buffered; whether every item so far is in the store (none buffered, none
-        spooled). Once the pipeline is closed it only answers."""
-        if not self.closed:
-            self.flush()
-        return not self.buffer and not self.outage and not self.spool.pending()
+        """Whether every item so far is in the store (none buffered, spooled or being written).
+
+        The worker asks when it is idle, on the reactor thread, and cannot wait: what is held
+        (buffered items, spooled ones, what the run learnt) is written in the background and the
+        worker asks again at its next heartbeat. What the run learnt is not an item and does not
+        change the answer (a backfill marks its coverage again at every idle moment). Once the
+        pipeline is closed it only answers."""
+        busy = self.writing is not None and not self.writing.done()
+        durable = not self.buffer and not self.outage and not busy and not self.lock.locked()
+        held = self.buffer or self.outage or self.knowledge.has_pending()
+        if not self.closed and held and not busy:
+            self.writing = asyncio.get_running_loop().create_task(self.flush())
+        return durable

@@ -8,12 +8,16 @@ from .sqlite import SQLiteStore
 from .urls import DEFAULT_DATABASE_URL, StoreConfigError, parse_database_url, redact
 
 
-def open_store(database_url: str) -> Store:
-    """Connect to the store ``database_url`` names, creating or migrating its schema."""
+def open_store(database_url: str, timeout: float | None = None) -> Store:
+    """Connect to the store ``database_url`` names, creating or migrating its schema.
+
+    ``timeout``: seconds a PostgreSQL server may leave a connection attempt, a statement or a
+    write unanswered before the store counts as unavailable (see ``PostgresStore``); SQLite
+    waits up to 60 s for a lock whatever it is."""
     parsed = parse_database_url(database_url)
     if parsed.scheme == "sqlite":
-        return SQLiteStore(parsed).open()
-    return PostgresStore(parsed).open()
+        return SQLiteStore(parsed, timeout).open()
+    return PostgresStore(parsed, timeout).open()
 
 
 __all__ = [

@@ -7,9 +7,11 @@ connection, column types and how values cross the boundary (lists, timestamps).
 from __future__ import annotations
 
 import re
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +27,10 @@ from .urls import StoreURL
 SCHEMA_VERSION = 6  # the newest of the stores' MIGRATIONS
 SEARCH_VERSION = 6  # the migration that creates the full-text index, filled from the rows
 LOOKUP_CHUNK = 500  # news codes per IN (...) query
+# A transaction the database aborted to break a deadlock or a serialization conflict with another
+# writer is written again this many times in all; each try waits a little longer (seconds).
+CONFLICT_ATTEMPTS = 5
+CONFLICT_PAUSE = 0.05
 _FIELDS = RECORD_COLUMNS[1:]  # all but news_code
 _PAGE_FIELDS = tuple(name for name in _FIELDS if name not in STORE_OBSERVED)  # what a page says
 _COLUMNS = ", ".join(RECORD_COLUMNS)
@@ -136,9 +142,13 @@ class Store(ABC):
 
     lock_suffix = ""  # "FOR UPDATE" where the database locks single rows
 
-    def __init__(self, url: StoreURL) -> None:
+    def __init__(self, url: StoreURL, timeout: float | None = None) -> None:
         self.url = url
+        # Seconds a database may leave a connection, a statement or a write unanswered before
+        # it counts as unavailable; None: the driver's defaults (a reader of the store waits).
+        self.timeout = timeout
         self.connection: Any = None
+        self.conflicts = 0  # transactions written again after a conflict with another writer
 
     # What each database supplies -------------------------------------------------------------
 
@@ -187,6 +197,15 @@ class Store(ABC):
     def _search_params(self, phrases: list[Phrase]) -> dict[str, Any]:
         """The parameters the query of ``_search_sql`` needs for ``phrases``."""
 
+    def _is_conflict(self, error: Exception) -> bool:
+        """Whether ``error`` is the database aborting this transaction for another one's sake
+        (a deadlock, a serialization failure): worth writing again at once, not an outage."""
+        return False
+
+    def _deadline(self) -> AbstractContextManager[object]:
+        """Bound the time the database may take to answer inside the block (``timeout``)."""
+        return nullcontext()
+
     def _why(self, error: Exception) -> str:
         """What went wrong, for the operator (a store may add what it knows of the cause)."""
         return str(error)
@@ -201,7 +220,8 @@ class Store(ABC):
         """Connect and bring the schema to the current version."""
         self.connection = self._connect()
         try:
-            self._migrate()
+            with self._deadline():
+                self._migrate()
         except Exception as error:
             self.close()
             if self._is_outage(error):
@@ -295,14 +315,39 @@ class Store(ABC):
         a spooled item written late); it is kept as a revision and does not replace the row.
         ``coverage`` marks, resolved ``short_links`` (path: news code) and what the run
         ``observed`` (sitemap entries, withdrawals) are written in the same transaction, so the
-        ledger never vouches for articles the store does not hold.
+        ledger never vouches for articles the store does not hold. A transaction aborted by a
+        conflict with another writer is written again (``conflicts``).
         """
+        marks = list(coverage)
+        for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+            try:
+                with self._deadline():
+                    return self._transaction(
+                        records, marks, short_links or {}, observed or Observations()
+                    )
+            except Exception as error:
+                if self._is_conflict(error) and attempt < CONFLICT_ATTEMPTS:
+                    self.conflicts += 1
+                    time.sleep(CONFLICT_PAUSE * attempt)  # the other writer finishes meanwhile
+                    continue
+                if self._is_outage(error):
+                    raise self._unavailable(error) from error
+                raise
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _transaction(
+        self,
+        records: Sequence[dict[str, Any]],
+        coverage: Sequence[CoverageMark],
+        short_links: Mapping[str, int],
+        observed: Observations,
+    ) -> Counter[str]:
+        """One write transaction, rolled back on any error."""
         outcome: Counter[str] = Counter()
         now = datetime.now(UTC).isoformat(timespec="seconds")
         cursor = self.connection.cursor()
         try:
             self._begin_write(cursor)
-            observed = observed or Observations()
             self._write_sitemap_entries(cursor, observed)
             # In news-code order: two writers locking overlapping rows take them in one order,
             # so they wait for each other instead of deadlocking.
@@ -311,14 +356,12 @@ class Store(ABC):
             self._write_withdrawals(cursor, observed)
             for mark in coverage:
                 self._execute(cursor, UPSERT_COVERAGE, _coverage_params(mark, now))
-            for path, code in (short_links or {}).items():
+            for path, code in short_links.items():
                 params = {"path": path, "news_code": code, "now": now}
                 self._execute(cursor, UPSERT_SHORT_LINK, params)
             self.connection.commit()
-        except Exception as error:
+        except Exception:
             self._rollback_quietly()
-            if self._is_outage(error):
-                raise self._unavailable(error) from error
             raise
         return outcome
 

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import os
+import socket
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg import errors
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from ..redaction import redact_text
@@ -132,17 +139,93 @@ def _iso(value: Any, zone: ZoneInfo | Any) -> Any:
 
 
 class PostgresStore(Store):
-    """Lists are ``text[]``; times are ``timestamptz`` (read back in Iran time / UTC)."""
+    """Lists are ``text[]``; times are ``timestamptz`` (read back in Iran time / UTC).
+
+    With a ``timeout``, a server that stops answering costs at most that long: libpq gives up
+    connecting after it, TCP keepalives and ``tcp_user_timeout`` fail a connection whose peer
+    vanished from the network, the server cancels a statement (and ends a session left idle in
+    a transaction, releasing its row locks) after it, and a watchdog shuts the socket of a
+    write or a migration that is still unanswered then. The watchdog is what catches a peer
+    that still acknowledges every packet and never replies: a hung proxy or pooler, a frozen
+    server process, which no TCP or server-side timeout notices.
+    """
 
     lock_suffix = "FOR UPDATE"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._watched: socket.socket | None = None  # a duplicate of the connection's socket
+        self._watch_lock = threading.Lock()
+        self._timed_out = False
+
     def _connect(self) -> psycopg.Connection:
         try:
-            return psycopg.connect(self.url.url, connect_timeout=10)
+            connection = psycopg.connect(self.url.url, **self._connection_limits())
         except psycopg.Error as error:
             # psycopg's messages span lines, and may echo the address or the password
             message = " ".join(redact_text(str(error), self.url.secrets).split())
             raise StoreUnavailable(f"cannot connect to {self.url.redacted}: {message}") from None
+        if self.timeout is not None:
+            with self._watch_lock:
+                self._watched = socket.socket(fileno=os.dup(connection.fileno()))
+        return connection
+
+    def _connection_limits(self) -> dict[str, Any]:
+        """libpq parameters bounding how long the server may stay silent (``timeout``)."""
+        if self.timeout is None:
+            return {"connect_timeout": 10}
+        seconds = max(1, math.ceil(self.timeout))
+        milliseconds = max(1, int(self.timeout * 1000))
+        given = conninfo_to_dict(self.url.url).get("options") or ""
+        server = (
+            f"-c statement_timeout={milliseconds} "
+            f"-c idle_in_transaction_session_timeout={milliseconds}"
+        )
+        return {
+            "connect_timeout": max(2, seconds),  # libpq's smallest
+            "keepalives": 1,
+            "keepalives_idle": max(1, seconds // 3),  # idle + 3 probes end within the timeout
+            "keepalives_interval": max(1, seconds // 6),
+            "keepalives_count": 3,
+            "tcp_user_timeout": milliseconds,
+            "options": f"{given} {server}".strip(),
+        }
+
+    @contextmanager
+    def _deadline(self) -> Iterator[None]:
+        if self.timeout is None:
+            yield
+            return
+        self._timed_out = False
+        watchdog = threading.Timer(self.timeout, self._interrupt)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            yield
+        finally:
+            watchdog.cancel()
+
+    def _interrupt(self) -> None:
+        """The watchdog's thread: wake the driver, blocked on a silent socket, with an error."""
+        with self._watch_lock:
+            if self._watched is not None:
+                self._timed_out = True
+                with suppress(OSError):
+                    self._watched.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            with self._watch_lock:
+                if self._watched is not None:
+                    self._watched.close()
+                    self._watched = None
+
+    def _why(self, error: Exception) -> str:
+        if self._timed_out:
+            return f"no answer within {self.timeout:g} s (MIZAN_STORE_TIMEOUT)"
+        return str(error)
 
     def _migrations(self) -> dict[int, list[str]]:
         return MIGRATIONS
@@ -197,5 +280,11 @@ class PostgresStore(Store):
     def _search_params(self, phrases: list[Phrase]) -> dict[str, Any]:
         return {"query": tsquery(phrases)}
 
+    def _is_conflict(self, error: Exception) -> bool:
+        return isinstance(error, errors.DeadlockDetected | errors.SerializationFailure)
+
     def _is_outage(self, error: Exception) -> bool:
-        return isinstance(error, psycopg.OperationalError | psycopg.InterfaceError)
+        # psycopg counts a conflict between transactions as an OperationalError too
+        return isinstance(
+            error, psycopg.OperationalError | psycopg.InterfaceError
+        ) and not self._is_conflict(error)
