@@ -93,11 +93,14 @@ def test_addresses_without_secrets_are_shown_as_given(url: str) -> None:
 
 def test_spool_names_stay_as_they_were_and_ignore_the_password(tmp_path: Path) -> None:
     url = "postgresql://crawler:first-pw@db:5432/mizan"
-    # The name before query secrets were masked: the digest of the user-info-masked address.
+    # The store's part of the name, as before query secrets were masked: the digest of the
+    # user-info-masked address (each crawl's file adds its own suffix to it; see store/spool.py).
     digest = hashlib.sha256(b"postgresql://crawler:***@db:5432/mizan").hexdigest()[:16]
-    assert Spool(tmp_path, redact_url(url)).path.name == f"spool-{digest}.jsonl"
+    spool = Spool(tmp_path, redact_url(url))
+    assert spool.prefix == f"spool-{digest}"
+    assert spool.path.name.startswith(f"spool-{digest}-") and spool.path.suffix == ".jsonl"
     renamed = Spool(tmp_path, redact_url(url.replace("first-pw", "second-pw")))
-    assert renamed.path.name == f"spool-{digest}.jsonl"
+    assert renamed.prefix == f"spool-{digest}"
     queried = [redact_url(f"postgresql://db/mizan?password={pw}") for pw in ("one", "two")]
     assert queried[0] == queried[1]
 
