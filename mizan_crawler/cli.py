@@ -3,13 +3,14 @@
     mizan-crawler crawl SPIDER [scrapy crawl options]     run a spider with the project's settings
     mizan-crawler export --format jsonl|csv|parquet --out DIR [--from DAY] [--to DAY] [--service NAME]
     mizan-crawler stats                                   summarise the store
+    mizan-crawler coverage --out DIR [--from DAY] [--to DAY]   stored against listed: chart, report
     mizan-crawler history CODE [--format text|json]       every kept version of an article, diffed
     mizan-crawler search "QUERY" [--from DAY] [--to DAY] [--service NAME] [--limit 20]
     mizan-crawler reparse PATH... [-o FILE] [--workers N] rebuild records from WARC/WACZ archives
     mizan-crawler replica [--port 8000 --articles 1000 --seed 1]   serve the local replica site
     mizan-crawler status --redis-url URL [--spider NAME]  crawls shared through Redis: queue, workers
 
-``export``, ``stats``, ``history``, ``search`` and ``reparse`` read ``--database-url`` (default:
+``export``, ``stats``, ``coverage``, ``history``, ``search`` and ``reparse`` read ``--database-url`` (default:
 ``DATABASE_URL``, else the SQLite file ``data/mizan.sqlite``). A usage or data error prints one
 line and exits non-zero.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -31,6 +33,8 @@ from scrapy.utils.project import get_project_settings
 from . import history, ledger
 from .archive.reader import archive_files
 from .archive.reparse import ReparseSpider, default_workers
+from .completeness.report import REPORT_NAME, report
+from .completeness.tally import tally
 from .datasets import FORMATS, export, exported_line, format_summary, store_summary
 from .dates import DateParseError, day_end, day_start, parse_day
 from .distributed.keys import redis_problem
@@ -75,13 +79,7 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _filters(args: argparse.Namespace) -> tuple[Filters, str]:
-    try:
-        since = parse_day(args.since) if args.since else None
-        until = parse_day(args.until) if args.until else None
-    except DateParseError as error:
-        raise CommandError(f"bad date: {error}") from None
-    if since and until and since > until:
-        raise CommandError(f"--from {args.since} is after --to {args.until}")
+    since, until = _days(args)
     filters = Filters(
         since_epoch=int(day_start(since).timestamp()) if since else None,
         until_epoch=int(day_end(until).timestamp()) if until else None,
@@ -115,7 +113,13 @@ def export_command(argv: list[str]) -> None:
         raise CommandError(f"--out {args.out} is a file, not a directory")
     with _open(args.database_url) as store:
         exported = export(
-            store, args.format, args.out, filters=filters, described=described, csv_bom=args.csv_bom
+            store,
+            args.format,
+            args.out,
+            filters=filters,
+            described=described,
+            csv_bom=args.csv_bom,
+            month_pattern=_month_pattern(),
         )
     sys.stdout.write(exported_line(exported) + "\n")
 
@@ -131,6 +135,59 @@ def stats_command(argv: list[str]) -> None:
         sys.stdout.write(text + "\n")
         coverage = "\n".join(ledger.describe(store.coverage()))
         sys.stdout.write(f"\ncoverage ledger:\n{coverage}\n")
+
+
+def coverage_command(argv: list[str]) -> None:
+    """Write how complete the store is: a chart (coverage.png) of articles per day stored against
+    listed in the site's sitemaps, and a report (coverage.md): per Jalali month stored, listed,
+    missing and withdrawn, the days without a stored article or far below their usual count, the
+    news-code ranges with no article, the missing and withdrawn articles."""
+    parser = _Parser(prog="mizan-crawler coverage", description=coverage_command.__doc__)
+    _database_option(parser)
+    parser.add_argument("--out", required=True, type=Path, help="directory to write into")
+    parser.add_argument("--from", dest="since", help="first day: 2024-06-01 or 1403-03-12")
+    parser.add_argument("--to", dest="until", help="last day (inclusive)")
+    args = parser.parse_args(argv)
+    since, until = _days(args)
+    if args.out.exists() and not args.out.is_dir():
+        raise CommandError(f"--out {args.out} is a file, not a directory")
+    from .completeness import chart  # noqa: PLC0415  (matplotlib: here only, never in a crawl)
+
+    try:
+        chart.check_text_layout()
+    except chart.ChartError as error:
+        raise CommandError(str(error)) from None
+    with _open(args.database_url) as store:
+        counted = tally(store, since, until, _month_pattern())
+        text = report(counted, store.url.redacted, store.coverage(), chart.PNG_NAME)
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        chart.draw(counted, args.out / chart.PNG_NAME, "Mizan Online: articles per day")
+    except chart.ChartError as error:
+        raise CommandError(str(error)) from None
+    (args.out / REPORT_NAME).write_text(text, encoding="utf-8")
+    total = counted.total
+    sys.stdout.write(
+        f"wrote {args.out / chart.PNG_NAME} and {args.out / REPORT_NAME}: {total.stored} stored, "
+        f"{total.listed} listed, {total.missing} missing, {total.withdrawn} withdrawn\n"
+    )
+
+
+def _days(args: argparse.Namespace) -> tuple[date | None, date | None]:
+    try:
+        since = parse_day(args.since) if args.since else None
+        until = parse_day(args.until) if args.until else None
+    except DateParseError as error:
+        raise CommandError(f"bad date: {error}") from None
+    if since and until and since > until:
+        raise CommandError(f"--from {args.since} is after --to {args.until}")
+    return since, until
+
+
+def _month_pattern() -> str:
+    """How a urlset's URL names its month, as the project's settings tell the backfill."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
+    return str(get_project_settings().get("MIZAN_SITEMAP_MONTH_PATTERN"))
 
 
 def reparse_command(argv: list[str]) -> None:
@@ -268,6 +325,7 @@ COMMANDS = {
     "crawl": crawl,
     "export": export_command,
     "stats": stats_command,
+    "coverage": coverage_command,
     "reparse": reparse_command,
     "history": history_command,
     "search": search_command,

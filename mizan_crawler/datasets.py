@@ -17,9 +17,12 @@ import jdatetime
 from scrapy.exporters import BaseItemExporter, JsonLinesItemExporter
 
 from . import __version__, history
+from .completeness.report import month_table
+from .completeness.tally import tally
 from .dates import TEHRAN
 from .exporters import CsvBomExporter, CsvExporter, ParquetExporter, parquet_schema
 from .items import ARTICLE_FIELDS, FIELD_DOCS
+from .settings import MIZAN_SITEMAP_MONTH_PATTERN
 from .store import Filters, Store
 
 FORMATS = {"jsonl": "articles.jsonl", "csv": "articles.csv", "parquet": "articles.parquet"}
@@ -178,9 +181,10 @@ def export(
     filters: Filters,
     described: str,
     csv_bom: bool = False,
+    month_pattern: str = MIZAN_SITEMAP_MONTH_PATTERN,
 ) -> Exported:
     """Export the selected rows, and every kept version of them, into ``out`` with a dataset
-    card."""
+    card (its completeness table read with ``month_pattern``, as ``coverage`` reads it)."""
     out.mkdir(parents=True, exist_ok=True)
     data, revisions = out / FORMATS[fmt], out / REVISION_FILES[fmt]
     summary, revision_summary = Summary(), RevisionSummary()
@@ -195,9 +199,19 @@ def export(
         described,
         revisions=store.count_revisions(),
         revision_file=(revisions.name, revision_summary),
+        completeness=_completeness(store, filters, month_pattern),
     )
     (out / "README.md").write_text(card, encoding="utf-8")
     return Exported(data, summary, revisions, revision_summary, out / "README.md")
+
+
+def _completeness(store: Store, filters: Filters, month_pattern: str) -> list[str]:
+    """The per-month completeness table of the selected days (of every service)."""
+    since, until = (
+        None if epoch is None else datetime.fromtimestamp(epoch, TEHRAN).date()
+        for epoch in (filters.since_epoch, filters.until_epoch)
+    )
+    return month_table(tally(store, since, until, month_pattern))
 
 
 def _table(counter: Counter[str], heading: str, by_key: bool = False) -> Iterator[str]:
@@ -217,9 +231,11 @@ def dataset_card(
     *,
     revisions: int = 0,
     revision_file: tuple[str, RevisionSummary] | None = None,
+    completeness: list[str] | None = None,
 ) -> str:
     """The dataset card (``README.md``) of an export (``revisions``: earlier versions the store
-    keeps, of all its articles; ``revision_file``: the revisions file's name and contents)."""
+    keeps, of all its articles; ``revision_file``: the revisions file's name and contents;
+    ``completeness``: the per-month table of ``mizan-crawler coverage``)."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
     lines = [
         "# Mizan Online articles",
@@ -278,8 +294,21 @@ def dataset_card(
         "",
         *_table(summary.months, "month", by_key=True),
         "",
+        *(_completeness_lines(completeness) if completeness is not None else ()),
     ]
     return "\n".join(lines)
+
+
+def _completeness_lines(table: list[str]) -> list[str]:
+    return [
+        "## Completeness: stored against listed in the site's sitemaps",
+        "",
+        "Of the selected days, every service (`mizan-crawler coverage` draws the same per day, "
+        "with the holes, thin days and missing articles named):",
+        "",
+        *table,
+        "",
+    ]
 
 
 def _revision_lines(fmt: str, name: str, kept: RevisionSummary) -> list[str]:

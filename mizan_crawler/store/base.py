@@ -527,6 +527,14 @@ class Store(ABC):
         for row in self._stream(obs.SELECT_SITEMAP_ENTRIES, {}):
             yield self._from_db(row)
 
+    def listing(self) -> Iterator[dict[str, Any]]:
+        """Every stored article and every sitemap entry, one row per news code in rising order,
+        streamed: ``stored`` (1 or 0), the article's ``published_epoch`` and ``withdrawn_at``
+        (null when not stored), and the entry's ``urlset``, ``lastmod`` and ``publication_date``
+        (``urlset`` null when no urlset a backfill read listed the code)."""
+        for row in self._stream(obs.SELECT_LISTING, {}):
+            yield self._from_db(row)
+
     def withdrawals(self) -> Iterator[dict[str, Any]]:
         """Every withdrawal found, with when the article came back (``restored_at``, or null)."""
         for row in self._stream(obs.SELECT_WITHDRAWALS, {}):

@@ -48,6 +48,16 @@ SELECT_SITEMAP_ENTRIES = (
     "SELECT news_code, lastmod, publication_date, urlset, seen_at, fetched_lastmod "
     "FROM sitemap_entries ORDER BY news_code"
 )
+# Every stored article and every sitemap entry, one row per news code (the completeness report):
+# a stored article with its entry if a urlset listed it, then the entries of codes not stored.
+SELECT_LISTING = (
+    "SELECT a.news_code, 1 AS stored, a.published_epoch, a.withdrawn_at, s.urlset, s.lastmod, "
+    "s.publication_date FROM articles a LEFT JOIN sitemap_entries s ON s.news_code = a.news_code "
+    "UNION ALL SELECT s.news_code, 0 AS stored, NULL AS published_epoch, NULL AS withdrawn_at, "
+    "s.urlset, s.lastmod, s.publication_date FROM sitemap_entries s "
+    "WHERE NOT EXISTS (SELECT 1 FROM articles a WHERE a.news_code = s.news_code) "
+    "ORDER BY news_code"
+)
 SELECT_WITHDRAWALS = (
     "SELECT news_code, withdrawn_at, restored_at FROM withdrawals ORDER BY news_code, withdrawn_at"
 )
