@@ -20,11 +20,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from matplotlib import ft2font
 
 from mizan_crawler.cli import main
 from mizan_crawler.completeness import findings
 from mizan_crawler.completeness.report import day_label, month_name, report
-from mizan_crawler.completeness.tally import Counts, Tally, tally
+from mizan_crawler.completeness.tally import Counts, Tally, jalali_month, tally
 from mizan_crawler.dates import TEHRAN
 from mizan_crawler.replica import Corpus, ReplicaServer
 from mizan_crawler.store import open_store
@@ -145,8 +146,6 @@ def _listed_day(truth: dict) -> date | None:
 
 
 def _month(published_at: str) -> str:
-    from mizan_crawler.completeness.tally import jalali_month
-
     return jalali_month(_day(published_at))
 
 
@@ -289,3 +288,19 @@ def test_news_code_gaps() -> None:
 def test_persian_month_names() -> None:
     assert month_name("1403-02") == "اردیبهشت ۱۴۰۳"
     assert month_name("1402-05") == "مرداد ۱۴۰۲"
+
+
+def test_a_matplotlib_without_libraqm_is_refused_in_one_line(
+    holed: tuple[Path, dict, list[int]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(ft2font, "__libraqm_version__", "", raising=False)
+    out = holed[0] / "unshaped"
+    with pytest.raises(SystemExit) as stopped:
+        main(["coverage", "--database-url", _database(holed[0]), "--out", str(out)])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.startswith("mizan-crawler coverage: error: matplotlib ")
+    assert error.count("\n") == 1 and "libraqm" in error
+    assert not (out / "coverage.png").exists()

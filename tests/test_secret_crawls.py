@@ -1,6 +1,6 @@
 """Crawls configured with passwords (PostgreSQL and Redis, in the user-info and in the query
 string, by ``-s`` and by the environment): the crawl works, and no password is in its log, its
-stats file, ``stats``, ``status``, the exported files or the dataset card."""
+stats file, ``stats``, ``status``, the exported files, the dataset card or the coverage report."""
 
 from __future__ import annotations
 
@@ -94,6 +94,7 @@ def test_no_password_in_any_output_of_a_crawl(
             "export parquet": _command_output(
                 capsys, "export", *store_option, "--format", "parquet", "--out", str(dataset)
             ),
+            "coverage": _command_output(capsys, "coverage", *store_option, "--out", str(dataset)),
             "status": _command_output(capsys, "status", *redis_option),
         }
     for path in sorted(dataset.iterdir()):
@@ -110,6 +111,7 @@ def test_no_password_in_any_output_of_a_crawl(
     assert f"Storing articles in {shown_store}" in result.log
     assert f"store: {shown_store}" in shown["stats"]
     assert shown_store in shown["exported README.md"]
+    assert f"Store `{shown_store}`" in shown["exported coverage.md"]
     shown_redis = redis_url.replace(REDIS_PASSWORD, "***")
     assert f"in Redis at {shown_redis}" in result.log
     assert f"Shared crawls in Redis at {shown_redis}" in shown["status"]
