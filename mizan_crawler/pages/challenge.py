@@ -14,7 +14,14 @@ import re
 from lxml import etree
 from parsel import Selector
 
-from .article import ERROR_MARKERS, TITLE, body_element, first_match, news_code_from_url
+from .article import (
+    ERROR_MARKERS,
+    TITLE,
+    body_element,
+    first_match,
+    news_code_from_url,
+    scope_of,
+)
 from .text_blocks import has_text
 
 CHALLENGE = "challenge"
@@ -62,13 +69,16 @@ def is_script_shell(sel: Selector, url: str) -> bool:
     on every plain response, so it asks the parser's own compiled queries, and stops at the first
     text of a body.
     """
-    root = sel.root
-    if news_code_from_url(url) is None or first_match(root, ERROR_MARKERS) is not None:
+    if news_code_from_url(url) is None:
         return False
-    body = body_element(root)
+    root = sel.root
+    scope = scope_of(root)
+    if first_match(scope, ERROR_MARKERS) is not None:
+        return False
+    body = body_element(scope)
     if body is not None:
         return not has_text(body) and _builds_dom(root)
-    return first_match(root, HEADLINES) is None and _builds_dom(root)
+    return first_match(scope, HEADLINES) is None and _builds_dom(root)
 
 
 def browser_reason(
