@@ -8,6 +8,9 @@
 
 ``export`` and ``stats`` read ``--database-url`` (default: ``DATABASE_URL``, else the SQLite file
 ``data/mizan.sqlite``). A usage or data error prints one line and exits non-zero.
+
+Each sub-command imports what it needs when it runs, so a scheduled ``crawl`` starts without
+loading the exporters (pyarrow), Redis, PostgreSQL's driver or the replica.
 """
 
 from __future__ import annotations
@@ -16,25 +19,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import redis
-from scrapy.cmdline import execute
+from .store.urls import DEFAULT_DATABASE_URL
 
-from . import ledger
-from .datasets import FORMATS, export, format_summary, store_summary
-from .dates import DateParseError, day_end, day_start, parse_day
-from .distributed.keys import redis_problem
-from .distributed.status import DEFAULT_PREFIX, status_report
-from .replica.__main__ import main as replica_main
-from .store import (
-    DEFAULT_DATABASE_URL,
-    Filters,
-    Store,
-    StoreConfigError,
-    StoreUnavailable,
-    open_store,
-)
+if TYPE_CHECKING:
+    from .store import Filters, Store
 
 SETTINGS_MODULE = "mizan_crawler.settings"
 
@@ -50,6 +40,8 @@ class _Parser(argparse.ArgumentParser):
 
 def crawl(argv: list[str]) -> None:
     """``scrapy crawl`` with this project's settings, from any directory."""
+    from scrapy.cmdline import execute
+
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
     execute(["scrapy", "crawl", *argv])
 
@@ -63,6 +55,9 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _filters(args: argparse.Namespace) -> tuple[Filters, str]:
+    from .dates import DateParseError, day_end, day_start, parse_day
+    from .store import Filters
+
     try:
         since = parse_day(args.since) if args.since else None
         until = parse_day(args.until) if args.until else None
@@ -89,6 +84,8 @@ def _filters(args: argparse.Namespace) -> tuple[Filters, str]:
 
 def export_command(argv: list[str]) -> None:
     """Write stored articles to a directory as JSONL, CSV or Parquet, with a dataset card."""
+    from .datasets import FORMATS, export
+
     parser = _Parser(prog="mizan-crawler export", description=export_command.__doc__)
     _database_option(parser)
     parser.add_argument("--format", required=True, choices=sorted(FORMATS))
@@ -114,6 +111,9 @@ def export_command(argv: list[str]) -> None:
 
 def stats_command(argv: list[str]) -> None:
     """Summarise the store: articles, dates, services, months, revisions."""
+    from . import ledger
+    from .datasets import format_summary, store_summary
+
     parser = _Parser(prog="mizan-crawler stats", description=stats_command.__doc__)
     _database_option(parser)
     args = parser.parse_args(argv)
@@ -125,6 +125,8 @@ def stats_command(argv: list[str]) -> None:
 
 
 def _open(database_url: str) -> Store:
+    from .store import StoreConfigError, StoreUnavailable, open_store
+
     try:
         return open_store(database_url)
     except (StoreConfigError, StoreUnavailable) as error:
@@ -133,6 +135,11 @@ def _open(database_url: str) -> Store:
 
 def status_command(argv: list[str]) -> None:
     """Show the crawls shared through Redis: queued requests, seen fingerprints, workers, items."""
+    import redis
+
+    from .distributed.keys import redis_problem
+    from .distributed.status import DEFAULT_PREFIX, status_report
+
     parser = _Parser(prog="mizan-crawler status", description=status_command.__doc__)
     parser.add_argument(
         "--redis-url",
@@ -153,11 +160,18 @@ def status_command(argv: list[str]) -> None:
     sys.stdout.write(report + "\n")
 
 
+def replica_command(argv: list[str]) -> None:
+    """Serve the local replica site (``python -m mizan_crawler.replica``)."""
+    from .replica.__main__ import main as replica_main
+
+    replica_main(argv)
+
+
 COMMANDS = {
     "crawl": crawl,
     "export": export_command,
     "stats": stats_command,
-    "replica": replica_main,
+    "replica": replica_command,
     "status": status_command,
 }
 

@@ -1,31 +1,42 @@
 """Feed exporters: CSV with one cell per list, Excel-friendly CSV, and typed Parquet.
 
 Registered in ``FEED_EXPORTERS``; the ``export`` command uses the same classes, so a file
-written during a crawl and one exported from the store are alike.
+written during a crawl and one exported from the store are alike. pyarrow is imported only when
+a Parquet file is written (a crawl's feed exporter loads every registered exporter class).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, BinaryIO
+from functools import cache
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter, CsvItemExporter
 
 from .items import ARTICLE_FIELDS
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
 LIST_SEPARATOR = " | "
 PARQUET_ROW_GROUP = 5_000
-_TYPES = {
-    "news_code": pa.int64(),
-    "published_at": pa.timestamp("ms", tz="Asia/Tehran"),
-    "modified_at": pa.timestamp("ms", tz="Asia/Tehran"),
-    "tags": pa.list_(pa.string()),
-    "image_urls": pa.list_(pa.string()),
-}
-PARQUET_SCHEMA = pa.schema([(name, _TYPES.get(name, pa.string())) for name in ARTICLE_FIELDS])
+
+
+@cache
+def parquet_schema() -> pa.Schema:
+    """The Parquet files' fixed, typed schema: one column per record field."""
+    import pyarrow as pa
+
+    types = {
+        "news_code": pa.int64(),
+        "published_at": pa.timestamp("ms", tz="Asia/Tehran"),
+        "modified_at": pa.timestamp("ms", tz="Asia/Tehran"),
+        "tags": pa.list_(pa.string()),
+        "image_urls": pa.list_(pa.string()),
+    }
+    return pa.schema([(name, types.get(name, pa.string())) for name in ARTICLE_FIELDS])
 
 
 class CsvExporter(CsvItemExporter):
@@ -57,7 +68,7 @@ def parquet_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class ParquetExporter(BaseItemExporter):
-    """Parquet with the fixed, typed schema ``PARQUET_SCHEMA``, written in row groups.
+    """Parquet with the fixed, typed schema :func:`parquet_schema`, written in row groups.
 
     Parquet files cannot be appended to: write them with ``-O`` (overwrite), not ``-o``.
     """
@@ -69,7 +80,9 @@ class ParquetExporter(BaseItemExporter):
         self.writer: pq.ParquetWriter | None = None
 
     def start_exporting(self) -> None:
-        self.writer = pq.ParquetWriter(self.file, PARQUET_SCHEMA, compression="zstd")
+        import pyarrow.parquet as pq
+
+        self.writer = pq.ParquetWriter(self.file, parquet_schema(), compression="zstd")
 
     def export_item(self, item: Any) -> None:
         self.rows.append(parquet_row(ItemAdapter(item).asdict()))
@@ -83,5 +96,7 @@ class ParquetExporter(BaseItemExporter):
 
     def _write_rows(self) -> None:
         if self.rows and self.writer is not None:
-            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=PARQUET_SCHEMA))
+            import pyarrow as pa
+
+            self.writer.write_table(pa.Table.from_pylist(self.rows, schema=parquet_schema()))
             self.rows = []
