@@ -72,8 +72,12 @@ SLUG_SOURCES = (
 
 Element = etree._Element
 _TRANSLATOR = HTMLTranslator()
-_STRING = etree.XPath("string()")
-_TEXT_NODES = etree.XPath(".//text()")
+# Text and attribute values come back as plain strings (``smart_strings=False``): lxml's "smart"
+# strings keep a reference to their element, so one kept anywhere (in an item, or in the cache of
+# ``urllib.parse.urlsplit``, which sees every slug candidate) keeps the page's whole tree alive,
+# about 1.3 MB for a page of the live site's weight.
+_STRING = etree.XPath("string()", smart_strings=False)
+_TEXT_NODES = etree.XPath(".//text()", smart_strings=False)
 _IN_COMMENT = etree.XPath("boolean(ancestor::*[contains(@class, 'comment')])")
 # The article's container in either theme. Only ``div`` elements are tried: a query that tests
 # the tag first costs a third of one that tests every element's class.
@@ -146,7 +150,7 @@ def _compiled(query: str) -> tuple[etree.XPath, bool]:
     ``<head>`` (it names a head element); parsing runs them thousands of times, and a compiled
     XPath on the lxml tree is several times faster than ``Selector.css``."""
     in_head = bool(HEAD_TAGS.search(query))
-    return etree.XPath(_TRANSLATOR.css_to_xpath(query)), in_head
+    return etree.XPath(_TRANSLATOR.css_to_xpath(query), smart_strings=False), in_head
 
 
 def _select(scope: Scope | Element, query: str) -> list[Any]:

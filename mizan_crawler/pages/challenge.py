@@ -52,7 +52,7 @@ def is_challenge(html: str) -> bool:
     return "document.cookie" in lowered and NAVIGATES.search(html) is not None
 
 
-_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
+_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()", smart_strings=False)
 _LOADED_SCRIPT = etree.XPath("boolean(//script[@src])")
 
 
@@ -87,10 +87,15 @@ def browser_reason(
     """Why the page needs a browser (:data:`CHALLENGE` or :data:`SCRIPT_BODY`), else ``None``.
 
     A challenge may come with any status; a shell is only looked for in a 200 answer. ``sel`` is
-    the page's selector when the caller already has one (a response caches its own).
+    the page's selector when the caller already has one (a response caches its own); it is
+    tested against ``None``, never for truth, which would serialise the whole document.
     """
     if is_challenge(html):
         return CHALLENGE
     if status != 200 or news_code_from_url(url) is None:
         return None
-    return SCRIPT_BODY if is_script_shell(sel or Selector(text=html), url) else None
+    return (
+        SCRIPT_BODY
+        if is_script_shell(sel if sel is not None else Selector(text=html), url)
+        else None
+    )
