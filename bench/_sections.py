@@ -144,9 +144,9 @@ CRAWL_WHY = (
     "pages and then builds each page's tree, parses, validates and stores every article, all on "
     "the one thread Scrapy runs on, so it needs CPU the baseline does not: on pages of the live "
     "site's weight building the tree alone (about 1.5 ms a page, the floor of any lxml-based "
-    "parser) is a third of the bare spider's whole time a page. Both wall times include the "
-    "interpreter's start-up, and the backfill's discovery is a fixed cost; at small replica sizes "
-    "these fixed costs dominate the rate."
+    "parser) is most of the bare spider's whole time a page (about 2 ms). Both wall times include "
+    "the interpreter's start-up, and the backfill's discovery is a fixed cost; at small replica "
+    "sizes these fixed costs dominate the rate."
 )
 CRAWL_FINDINGS = [
     "Two findings on the way (2026-11-28): Scrapy starts 100 item workers (`CONCURRENT_ITEMS`) for "
