@@ -109,3 +109,22 @@ def project_crawl(
     }
     seconds = timed(command, env, str(folder))
     return seconds, json.loads(stats_file.read_text())
+
+
+def request_log(base: str) -> list[str]:
+    """The paths crawlers asked the replica for, in order."""
+    with urlopen(f"{base}/_replica/requests", timeout=60) as response:
+        paths = [str(row["path"]) for row in json.loads(response.read())]
+    return [path for path in paths if crawler_request(path)]
+
+
+def bare_run(urls: list[str], folder: Path, settings: list[str]) -> tuple[float, dict[str, object]]:
+    """Wall seconds and final stats of the bare Scrapy spider (``_bare_spider.py``, run outside
+    the project's settings) fetching ``urls`` with the ``-s`` options ``settings``."""
+    url_file, stats_file = folder / "urls.txt", folder / "bare-stats.json"
+    url_file.write_text("\n".join(urls))
+    spider = Path(__file__).with_name("_bare_spider.py")
+    command = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"url_file={url_file}",
+               "-a", f"stats_file={stats_file}", "-s", "ROBOTSTXT_OBEY=False", *settings]  # fmt: skip
+    seconds = timed(command, {}, str(folder))
+    return seconds, json.loads(stats_file.read_text())

@@ -13,6 +13,10 @@
 ``export``, ``stats``, ``coverage``, ``history``, ``search`` and ``reparse`` read ``--database-url`` (default:
 ``DATABASE_URL``, else the SQLite file ``data/mizan.sqlite``). A usage or data error prints one
 line and exits non-zero.
+
+Each sub-command imports what it needs when it runs, so a scheduled ``crawl`` starts without
+loading the exporters (pyarrow), Redis, PostgreSQL's driver, the archive reader, matplotlib or the
+replica.
 """
 
 from __future__ import annotations
@@ -22,35 +26,13 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import redis
-from scrapy.cmdline import execute
-from scrapy.crawler import CrawlerProcess
-from scrapy.utils.conf import feed_process_params_from_cli
-from scrapy.utils.project import get_project_settings
+from .store.urls import DEFAULT_DATABASE_URL
 
-from . import history, ledger
-from .archive.reader import archive_files
-from .archive.reparse import ReparseSpider, default_workers
-from .completeness.report import REPORT_NAME, report
-from .completeness.tally import tally
-from .datasets import FORMATS, export, exported_line, format_summary, store_summary
-from .dates import DateParseError, day_end, day_start, parse_day
-from .distributed.keys import redis_problem
-from .distributed.status import DEFAULT_PREFIX, status_report
-from .monitoring.status import exit_status
-from .replica.__main__ import main as replica_main
-from .search_text import SearchQueryError
-from .store import (
-    DEFAULT_DATABASE_URL,
-    Filters,
-    Store,
-    StoreConfigError,
-    StoreUnavailable,
-    open_store,
-)
-from .store.search import SearchHit
+if TYPE_CHECKING:
+    from .store import Filters, Store
+    from .store.search import SearchHit
 
 SETTINGS_MODULE = "mizan_crawler.settings"
 
@@ -66,6 +48,8 @@ class _Parser(argparse.ArgumentParser):
 
 def crawl(argv: list[str]) -> None:
     """``scrapy crawl`` with this project's settings, from any directory."""
+    from scrapy.cmdline import execute
+
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
     execute(["scrapy", "crawl", *argv])
 
@@ -79,6 +63,9 @@ def _database_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _filters(args: argparse.Namespace) -> tuple[Filters, str]:
+    from .dates import day_end, day_start
+    from .store import Filters
+
     since, until = _days(args)
     filters = Filters(
         since_epoch=int(day_start(since).timestamp()) if since else None,
@@ -99,6 +86,8 @@ def _filters(args: argparse.Namespace) -> tuple[Filters, str]:
 
 def export_command(argv: list[str]) -> None:
     """Write stored articles to a directory as JSONL, CSV or Parquet, with a dataset card."""
+    from .datasets import FORMATS, export, exported_line
+
     parser = _Parser(prog="mizan-crawler export", description=export_command.__doc__)
     _database_option(parser)
     parser.add_argument("--format", required=True, choices=sorted(FORMATS))
@@ -126,6 +115,9 @@ def export_command(argv: list[str]) -> None:
 
 def stats_command(argv: list[str]) -> None:
     """Summarise the store: articles, dates, services, months, revisions, withdrawals."""
+    from . import ledger
+    from .datasets import format_summary, store_summary
+
     parser = _Parser(prog="mizan-crawler stats", description=stats_command.__doc__)
     _database_option(parser)
     args = parser.parse_args(argv)
@@ -142,6 +134,9 @@ def coverage_command(argv: list[str]) -> None:
     listed in the site's sitemaps, and a report (coverage.md): per Jalali month stored, listed,
     missing and withdrawn, the days without a stored article or far below their usual count, the
     news-code ranges with no article, the missing and withdrawn articles."""
+    from .completeness.report import REPORT_NAME, report
+    from .completeness.tally import tally
+
     parser = _Parser(prog="mizan-crawler coverage", description=coverage_command.__doc__)
     _database_option(parser)
     parser.add_argument("--out", required=True, type=Path, help="directory to write into")
@@ -151,7 +146,7 @@ def coverage_command(argv: list[str]) -> None:
     since, until = _days(args)
     if args.out.exists() and not args.out.is_dir():
         raise CommandError(f"--out {args.out} is a file, not a directory")
-    from .completeness import chart  # noqa: PLC0415  (matplotlib: here only, never in a crawl)
+    from .completeness import chart  # matplotlib: here only, never in a crawl
 
     try:
         chart.check_text_layout()
@@ -174,6 +169,8 @@ def coverage_command(argv: list[str]) -> None:
 
 
 def _days(args: argparse.Namespace) -> tuple[date | None, date | None]:
+    from .dates import DateParseError, parse_day
+
     try:
         since = parse_day(args.since) if args.since else None
         until = parse_day(args.until) if args.until else None
@@ -186,6 +183,8 @@ def _days(args: argparse.Namespace) -> tuple[date | None, date | None]:
 
 def _month_pattern() -> str:
     """How a urlset's URL names its month, as the project's settings tell the backfill."""
+    from scrapy.utils.project import get_project_settings
+
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", SETTINGS_MODULE)
     return str(get_project_settings().get("MIZAN_SITEMAP_MONTH_PATTERN"))
 
@@ -193,6 +192,14 @@ def _month_pattern() -> str:
 def reparse_command(argv: list[str]) -> None:
     """Rebuild records from WARC or WACZ files (or folders of them) through the crawl's parser and
     pipelines, into the store and optionally a feed, without a single request to the site."""
+    from scrapy.crawler import CrawlerProcess
+    from scrapy.utils.conf import feed_process_params_from_cli
+    from scrapy.utils.project import get_project_settings
+
+    from .archive.reader import archive_files
+    from .archive.reparse import ReparseSpider, default_workers
+    from .monitoring.status import exit_status
+
     parser = _Parser(prog="mizan-crawler reparse", description=reparse_command.__doc__)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="WARC/WACZ file or folder")
     _database_option(parser)
@@ -239,6 +246,8 @@ def reparse_command(argv: list[str]) -> None:
 
 def history_command(argv: list[str]) -> None:
     """Show every kept version of one article, oldest first, with what changed in each."""
+    from . import history
+
     parser = _Parser(prog="mizan-crawler history", description=history_command.__doc__)
     parser.add_argument("code", type=int, metavar="CODE", help="the article's news code")
     _database_option(parser)
@@ -270,6 +279,8 @@ def _day_options(parser: argparse.ArgumentParser) -> None:
 def search_command(argv: list[str]) -> None:
     """Find stored articles by words of their title, lead or body (Persian letter forms, ZWNJ
     and digits folded; see README "For researchers")."""
+    from .search_text import SearchQueryError
+
     parser = _Parser(prog="mizan-crawler search", description=search_command.__doc__)
     _database_option(parser)
     parser.add_argument("query", help='words, all required; "..." or «...» for a phrase')
@@ -293,6 +304,8 @@ def _hit_lines(hit: SearchHit) -> str:
 
 
 def _open(database_url: str) -> Store:
+    from .store import StoreConfigError, StoreUnavailable, open_store
+
     try:
         return open_store(database_url)
     except (StoreConfigError, StoreUnavailable) as error:
@@ -301,6 +314,11 @@ def _open(database_url: str) -> Store:
 
 def status_command(argv: list[str]) -> None:
     """Show the crawls shared through Redis: queued requests, seen fingerprints, workers, items."""
+    import redis
+
+    from .distributed.keys import redis_problem
+    from .distributed.status import DEFAULT_PREFIX, status_report
+
     parser = _Parser(prog="mizan-crawler status", description=status_command.__doc__)
     parser.add_argument(
         "--redis-url",
@@ -321,6 +339,13 @@ def status_command(argv: list[str]) -> None:
     sys.stdout.write(report + "\n")
 
 
+def replica_command(argv: list[str]) -> None:
+    """Serve the local replica site (``python -m mizan_crawler.replica``)."""
+    from .replica.__main__ import main as replica_main
+
+    replica_main(argv)
+
+
 COMMANDS = {
     "crawl": crawl,
     "export": export_command,
@@ -329,7 +354,7 @@ COMMANDS = {
     "reparse": reparse_command,
     "history": history_command,
     "search": search_command,
-    "replica": replica_main,
+    "replica": replica_command,
     "status": status_command,
 }
 

@@ -1,43 +1,54 @@
 """Feed exporters: CSV with one cell per list, Excel-friendly CSV, and typed Parquet.
 
 Registered in ``FEED_EXPORTERS``; the ``export`` command uses the same classes, so a file
-written during a crawl and one exported from the store are alike.
+written during a crawl and one exported from the store are alike. pyarrow is imported only when
+a Parquet file is written (a crawl's feed exporter loads every registered exporter class).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, BinaryIO
+from functools import cache
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from itemadapter import ItemAdapter
 from scrapy.exporters import BaseItemExporter, CsvItemExporter
 
 from .items import ARTICLE_FIELDS
 
+if TYPE_CHECKING:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
 LIST_SEPARATOR = " | "
 PARQUET_ROW_GROUP = 5_000
-_TYPES = {
-    "news_code": pa.int64(),
-    "published_at": pa.timestamp("ms", tz="Asia/Tehran"),
-    "modified_at": pa.timestamp("ms", tz="Asia/Tehran"),
-    "withdrawn_at": pa.timestamp("ms", tz="UTC"),  # the crawler's observation, not the site's
-    "tags": pa.list_(pa.string()),
-    "image_urls": pa.list_(pa.string()),
-    # the columns of a revisions file (datasets.REVISION_FIELDS) beside the record's
-    "version": pa.int32(),
-    "is_current": pa.bool_(),
-    "changed_fields": pa.list_(pa.string()),
-}
 
 
-def parquet_schema(names: tuple[str, ...]) -> pa.Schema:
-    """The typed schema of these columns: the record's types, strings for the rest."""
-    return pa.schema([(name, _TYPES.get(name, pa.string())) for name in names])
+@cache
+def _types() -> dict[str, pa.DataType]:
+    import pyarrow as pa
+
+    return {
+        "news_code": pa.int64(),
+        "published_at": pa.timestamp("ms", tz="Asia/Tehran"),
+        "modified_at": pa.timestamp("ms", tz="Asia/Tehran"),
+        "withdrawn_at": pa.timestamp("ms", tz="UTC"),  # the crawler's observation, not the site's
+        "tags": pa.list_(pa.string()),
+        "image_urls": pa.list_(pa.string()),
+        # the columns of a revisions file (datasets.REVISION_FIELDS) beside the record's
+        "version": pa.int32(),
+        "is_current": pa.bool_(),
+        "changed_fields": pa.list_(pa.string()),
+    }
 
 
-PARQUET_SCHEMA = parquet_schema(ARTICLE_FIELDS)
+@cache
+def parquet_schema(names: tuple[str, ...] = ARTICLE_FIELDS) -> pa.Schema:
+    """The typed schema of these columns (the record's by default): the record's types, strings
+    for the rest."""
+    import pyarrow as pa
+
+    return pa.schema([(name, _types().get(name, pa.string())) for name in names])
 
 
 class CsvExporter(CsvItemExporter):
@@ -57,8 +68,11 @@ class CsvBomExporter(CsvExporter):
         super().__init__(file, **kwargs)
 
 
-def parquet_row(record: dict[str, Any], schema: pa.Schema = PARQUET_SCHEMA) -> dict[str, Any]:
-    """A record's values as the Parquet ``schema`` takes them."""
+def parquet_row(record: dict[str, Any], schema: pa.Schema | None = None) -> dict[str, Any]:
+    """A record's values as the Parquet ``schema`` (the record's by default) takes them."""
+    import pyarrow as pa
+
+    schema = schema if schema is not None else parquet_schema()
     row = {name: record.get(name) for name in schema.names}
     for column in schema:
         if pa.types.is_timestamp(column.type) and row[column.name] is not None:
@@ -69,22 +83,22 @@ def parquet_row(record: dict[str, Any], schema: pa.Schema = PARQUET_SCHEMA) -> d
 
 
 class ParquetExporter(BaseItemExporter):
-    """Parquet with a fixed, typed schema (``PARQUET_SCHEMA``, the record's, unless a ``schema``
-    is given), written in row groups.
+    """Parquet with a fixed, typed schema (:func:`parquet_schema`, the record's, unless a
+    ``schema`` is given), written in row groups.
 
     Parquet files cannot be appended to: write them with ``-O`` (overwrite), not ``-o``.
     """
 
-    def __init__(
-        self, file: BinaryIO, *, schema: pa.Schema = PARQUET_SCHEMA, **kwargs: Any
-    ) -> None:
+    def __init__(self, file: BinaryIO, *, schema: pa.Schema | None = None, **kwargs: Any) -> None:
         super().__init__(dont_fail=True, **kwargs)
         self.file = file
-        self.schema = schema
+        self.schema = schema if schema is not None else parquet_schema()
         self.rows: list[dict[str, Any]] = []
         self.writer: pq.ParquetWriter | None = None
 
     def start_exporting(self) -> None:
+        import pyarrow.parquet as pq
+
         self.writer = pq.ParquetWriter(self.file, self.schema, compression="zstd")
 
     def export_item(self, item: Any) -> None:
@@ -99,5 +113,7 @@ class ParquetExporter(BaseItemExporter):
 
     def _write_rows(self) -> None:
         if self.rows and self.writer is not None:
+            import pyarrow as pa
+
             self.writer.write_table(pa.Table.from_pylist(self.rows, schema=self.schema))
             self.rows = []

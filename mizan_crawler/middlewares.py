@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -13,8 +14,10 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import CallLaterResult, call_later
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
 from scrapy.utils.response import response_status_message
 from twisted.python.failure import Failure
 
@@ -146,6 +149,16 @@ class CrawlPause:
         return max(0.0, self.until - time.monotonic())
 
 
+# Libraries whose exceptions ``RETRY_EXCEPTIONS`` may name but a crawl may never load (the
+# browser's): their classes are looked up once the library is imported, so naming Playwright's
+# TimeoutError does not import Playwright into every crawl (about 0.1 s of its start).
+LOADED_WHEN_USED = ("playwright",)
+
+
+def _loaded_when_used(name: object) -> bool:
+    return isinstance(name, str) and name.split(".")[0] in LOADED_WHEN_USED
+
+
 class PoliteRetryMiddleware(RetryMiddleware):
     """Scrapy's retries, each one sent only after a wait, and a stop when the site keeps refusing.
 
@@ -165,6 +178,24 @@ class PoliteRetryMiddleware(RetryMiddleware):
     pause: CrawlPause
     stopping: asyncio.Event  # set when the crawl stops: waits end at once
     last_refusal: tuple[int, str]  # status and URL
+
+    def __init__(self, settings: BaseSettings) -> None:
+        named = settings.getlist("RETRY_EXCEPTIONS")
+        self.not_loaded = [name for name in named if _loaded_when_used(name)]
+        if self.not_loaded:
+            settings = settings.copy()
+            settings.frozen = False  # a private copy, read once by Scrapy's constructor below
+            loaded_now = [name for name in named if name not in self.not_loaded]
+            settings.set("RETRY_EXCEPTIONS", loaded_now, priority="cmdline")
+        super().__init__(settings)
+
+    def _load_used_exceptions(self) -> None:
+        """Add to the retried exceptions those of the libraries imported since the start."""
+        used = [name for name in self.not_loaded if name.split(".")[0] in sys.modules]
+        if used:
+            loaded = tuple(load_object(name) for name in used)
+            self.exceptions_to_retry = (*self.exceptions_to_retry, *loaded)
+            self.not_loaded = [name for name in self.not_loaded if name not in used]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PoliteRetryMiddleware:
@@ -204,6 +235,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
         return response if stopped else retry
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:
+        if self.not_loaded:
+            self._load_used_exceptions()
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get(
             "dont_retry", False
         ):

@@ -7,6 +7,7 @@ import re
 import tracemalloc
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from itertools import pairwise
@@ -14,15 +15,18 @@ from urllib.error import HTTPError
 from urllib.parse import quote
 from urllib.request import HTTPRedirectHandler, build_opener, urlopen
 
+import jdatetime
 import pytest
 from parsel import Selector
 
 from mizan_crawler.dates import parse_jalali
+from mizan_crawler.pages.article import news_code_from_url, parse_article
 from mizan_crawler.replica import Corpus, ReplicaServer, jalali, lastmod, short_link
 from mizan_crawler.replica.__main__ import build_parser
 from mizan_crawler.replica.__main__ import main as replica_main
 from mizan_crawler.replica.catalog import Catalog
-from mizan_crawler.replica.corpus import TEHRAN
+from mizan_crawler.replica.chrome import Chrome
+from mizan_crawler.replica.corpus import TEHRAN, ReplicaArticle
 from mizan_crawler.replica.render import FA_DIGITS, article_page, printed_date
 from mizan_crawler.replica.shortlinks import base62, code_of_token, from_base62
 from mizan_crawler.replica.words import SERVICES
@@ -514,3 +518,64 @@ def test_discovery_routes_stay_small_on_a_hundred_thousand_articles() -> None:
         tracemalloc.stop()
         server.httpd.server_close()
     assert peak < 4_000_000
+
+
+def _record(page: str, article: ReplicaArticle) -> dict[str, object]:
+    base = "https://www.mizanonline.ir"
+    url = f"{base}/fa/news/{article.news_code}"
+    parsed = parse_article(Selector(text=page), url=url, base_url=base, crawled_at="t")
+    return {**asdict(parsed.article), "problems": parsed.problems}
+
+
+def test_live_weight_pages_parse_to_the_same_record_as_light_ones() -> None:
+    """300 articles of both themes and every kind: the chrome's decoys (``title`` classes in
+    lists, dates in "most read" items, links to other articles) never reach a record."""
+    corpus = Corpus(3000, seed=3)
+    chrome = Chrome(corpus)
+    articles = [corpus.article(index) for index in range(0, 3000, 10)]
+    assert {a.theme for a in articles} == {"old", "current"}
+    assert {a.kind for a in articles} == {"news", "photo", "video"}
+    for article in articles:
+        light, live = article_page(article), article_page(article, chrome=chrome)
+        assert _record(live, article) == _record(light, article), article.index
+        assert _record(live, article)["title"] == article.title
+
+
+def test_live_weight_pages_carry_the_site_chrome() -> None:
+    corpus = Corpus(1000, seed=1)
+    chrome = Chrome(corpus)
+    pages = [article_page(corpus.article(index), chrome=chrome) for index in range(0, 1000, 50)]
+    sizes = [len(page.encode()) for page in pages]
+    assert all(170 * 1024 < size < 200 * 1024 for size in sizes)
+    light = len(article_page(corpus.article(500)).encode())
+    assert light < 8 * 1024
+    tree = Selector(text=pages[10])
+    assert len(tree.css(".mega_menu a")) > 500
+    assert len(tree.css(".most_read_list li")) == 10
+    assert len(tree.css("div.title a")) > 50  # decoy headlines in the lists
+    others = {news_code_from_url(href) for href in tree.css(".col_side a::attr(href)").getall()}
+    others.discard(None)
+    assert len(others) > 30 and all(corpus.by_code(code) for code in others)
+    assert corpus.article(500).news_code not in others
+    # Deterministic: a fresh chrome gives the same pages.
+    assert article_page(corpus.article(500), chrome=Chrome(corpus)) == pages[10]
+
+
+def test_server_serves_live_weight_pages_when_asked() -> None:
+    corpus = Corpus(200, seed=1)
+    article = corpus.article(150)
+    with ReplicaServer(corpus, weight="live") as server:
+        status, page = _get(server.base_url + article.encoded_path)
+    assert status == 200 and page == article_page(article, chrome=Chrome(corpus))
+    with pytest.raises(ValueError, match="weight"):
+        ReplicaServer(corpus, weight="heavy")
+    assert build_parser().parse_args(["--weight", "live"]).weight == "live"
+    assert build_parser().parse_args([]).weight == "light"
+
+
+def test_image_folders_are_named_by_the_jalali_date() -> None:
+    for article in Corpus(400, seed=2):
+        local = jdatetime.date.fromgregorian(date=article.published.date())
+        folder = f"/files/fa/news/{local.year}/{local.month:02d}/{local.day:02d}/"
+        assert all(image.startswith(folder) for image in article.images)
+        assert all(f"/{article.published:%Y}/" not in image for image in article.images)

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from playwright.async_api import Request as PlaywrightRequest
 from scrapy.settings import BaseSettings
+
+if TYPE_CHECKING:
+    from playwright.async_api import Request as PlaywrightRequest
 
 logger = logging.getLogger(__name__)
 
 AUTO, ALWAYS, NEVER = "auto", "always", "never"
 MODES = (AUTO, ALWAYS, NEVER)
-HANDLER = "mizan_crawler.browser.handler.LazyPlaywrightHandler"
+HANDLER = "mizan_crawler.browser.plain_first.PlainFirstHandler"
 # A render that times out is retried, as a plain request that times out is.
 RENDER_TIMEOUT = "playwright.async_api.TimeoutError"
 # What a browser page may skip: the crawler reads the DOM, never pixels or sound.
@@ -77,8 +79,8 @@ class BrowserAddon:
     """Installs scrapy-playwright's download handler (for ``http`` and ``https``) only when a
     browser may be used and exists, and points it at ``MIZAN_CHROMIUM``.
 
-    The handler sends only requests marked ``playwright`` to the browser, and starts Playwright at
-    the first of them, so plain requests cost what they cost without it. With ``always`` and no
+    The handler sends only requests marked ``playwright`` to the browser, and imports and starts
+    Playwright at the first of them, so plain requests cost what they cost without it. With ``always`` and no
     browser the crawl refuses to start.
     """
 

@@ -21,6 +21,7 @@ from scrapy.http import HtmlResponse, Response
 from scrapy.http.cookies import CookieJar
 
 from ..pages.challenge import CHALLENGE, browser_reason
+from ..pages.tree import page_selector
 from .config import (
     ALWAYS,
     NEVER,
@@ -100,7 +101,7 @@ class BrowserMiddleware:
         """Why a plain response needs the browser, if it does."""
         if not isinstance(response, HtmlResponse):
             return None
-        return browser_reason(response.text, response.url, response.selector, response.status)
+        return browser_reason(response.text, response.url, page_selector(response), response.status)
 
     async def pass_challenge(self, request: Request) -> Request | Response:
         """Re-send with a cookie earned since this request left, else render it (one at a time)."""

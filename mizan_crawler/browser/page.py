@@ -4,7 +4,8 @@ A render navigates, then :func:`settle` (a scrapy-playwright page method) waits 
 no longer needs a browser (a challenge's script has set its cookie and reloaded; a script has
 built the article) and reports the browser context's cookies and the final document's HTTP
 status. scrapy-playwright then reads the DOM and closes the
-page, on success and on failure alike.
+page, on success and on failure alike. Playwright is imported only once a page needs a render,
+so a crawl that never renders does not load it.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ from __future__ import annotations
 import asyncio
 import time
 from http.cookiejar import Cookie
-from typing import Any
-
-from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
-from scrapy_playwright.page import PageMethod
+from typing import TYPE_CHECKING, Any
 
 from ..pages.challenge import browser_reason
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 RENDER = "mizan_browser_render"  # request meta: why this request goes through the browser
 # How long a challenge or a script may take to show the article; ArvanCloud's take well under this.
@@ -31,6 +31,8 @@ FINAL_STATUS = (
 
 
 async def _is_settled(page: Page) -> bool:
+    from playwright.async_api import Error as PlaywrightError
+
     try:
         await page.wait_for_load_state("load")
         return browser_reason(await page.content(), page.url) is None
@@ -41,6 +43,8 @@ async def _is_settled(page: Page) -> bool:
 async def settle(page: Page) -> dict[str, Any]:
     """Wait (at most :data:`SETTLE_SECONDS`) for the page to be past any challenge and built;
     return the context's cookies and the HTTP status of the document now shown (0 if unknown)."""
+    from playwright.async_api import Error as PlaywrightError
+
     deadline = time.monotonic() + SETTLE_SECONDS
     while not await _is_settled(page) and time.monotonic() < deadline:
         await asyncio.sleep(POLL_SECONDS)
@@ -57,6 +61,8 @@ def render_meta(reason: str) -> dict[str, Any]:
     Navigation returns once the first answer arrives (``commit``): a challenge reloads at once,
     which a wait for the first document's ``load`` would report as a failed navigation.
     """
+    from scrapy_playwright.page import PageMethod
+
     return {
         "playwright": True,
         "playwright_page_goto_kwargs": {"wait_until": "commit"},

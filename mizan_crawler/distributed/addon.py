@@ -1,4 +1,8 @@
-"""The add-on that makes a crawl one worker of a shared crawl when ``MIZAN_REDIS_URL`` is set."""
+"""The add-on that makes a crawl one worker of a shared crawl when ``MIZAN_REDIS_URL`` is set.
+
+Its components (and Redis's client under them) are imported only when it is configured, so a crawl
+without Redis never loads them.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,6 @@ from contextlib import suppress
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
-
-from ..pipelines.store import StorePipeline
-from .discovery import DiscoveryTurn
-from .pipeline import SharedStorePipeline
-from .rate import INNER_HANDLERS, SharedRateHandler
-from .scheduler import SharedScheduler
-from .worker import DistributedCrawl
 
 
 class DistributedCrawlAddon:
@@ -29,6 +26,12 @@ class DistributedCrawlAddon:
         return cls()
 
     def update_settings(self, settings: Settings) -> None:
+        from ..pipelines.store import StorePipeline
+        from .discovery import DiscoveryTurn
+        from .pipeline import SharedStorePipeline
+        from .scheduler import SharedScheduler
+        from .worker import DistributedCrawl
+
         settings.set("SCHEDULER", SharedScheduler, "addon")
         settings.set_in_component_priority_dict("EXTENSIONS", DistributedCrawl, 100)
         settings.set_in_component_priority_dict("SPIDER_MIDDLEWARES", DiscoveryTurn, 10)
@@ -43,6 +46,8 @@ def share_the_rate(settings: Settings) -> None:
     """Put ``SharedRateHandler`` in front of the ``http``/``https`` handlers configured so far
     (Scrapy's, or scrapy-playwright's from the browser add-on, which runs before this one), at
     the priority the handlers were given, so a command-line override is wrapped too."""
+    from .rate import INNER_HANDLERS, SharedRateHandler
+
     handlers = settings.getwithbase("DOWNLOAD_HANDLERS")
     inner = {scheme: handlers[scheme] for scheme in ("http", "https") if handlers.get(scheme)}
     priority = max(settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["addon"])

@@ -13,8 +13,6 @@ from typing import Any, ClassVar
 from scrapy.crawler import Crawler
 from scrapy.exceptions import ScrapyDeprecationWarning
 from spidermon import Monitor, MonitorSuite, monitors
-from spidermon.contrib.actions.slack.notifiers import SendSlackMessageSpiderFinished
-from spidermon.contrib.actions.telegram.notifiers import SendTelegramMessageSpiderFinished
 from spidermon.contrib.monitors.mixins import SpiderMonitorMixin
 from spidermon.contrib.scrapy.monitors import (
     ErrorCountMonitor,
@@ -194,10 +192,15 @@ class CloseMonitorSuite(MonitorSuite):
 
 
 def notifications(settings: Any) -> list[type[Action]]:
-    """Telegram and Slack notifications of a failed crawl, for those configured."""
+    """Telegram and Slack notifications of a failed crawl, for those configured; each notifier
+    (and the HTTP and template libraries under it) is imported only when configured."""
     actions: list[type[Action]] = []
     if settings.get("SPIDERMON_TELEGRAM_SENDER_TOKEN"):
+        from spidermon.contrib.actions.telegram.notifiers import SendTelegramMessageSpiderFinished
+
         actions.append(SendTelegramMessageSpiderFinished)
     if settings.get("SPIDERMON_SLACK_SENDER_TOKEN"):
+        from spidermon.contrib.actions.slack.notifiers import SendSlackMessageSpiderFinished
+
         actions.append(SendSlackMessageSpiderFinished)
     return actions

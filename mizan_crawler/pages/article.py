@@ -2,12 +2,20 @@
 
 Each field has a short list of selectors, current theme first, then the older mizanonline.com
 theme, then meta tags. Editing these lists is how a theme change is followed.
+
+A live page is about 185 KB, most of it site chrome (menus, "most read" and related lists,
+scripts, footer), and every query over the whole tree walks all of it. So the page is searched
+once for the article's container (``CONTAINERS``), and every field query then runs on the
+container's parent (the article's column: the old theme puts its breadcrumbs beside the
+container) and on ``<head>`` (the meta tags), which hold everything the fields come from. A page
+without a container is searched whole, as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -47,8 +55,11 @@ IMAGES = (
     "#mainNewsVideo img::attr(src)",
 )
 # Markers are only tested for presence, so each list runs as one query.
-PHOTO_MARKERS = (".image_set, .album_listi, .photo_pdate, .subtitle_photo, body#photo",)
-VIDEO_MARKERS = ("#mainNewsVideo, .news_video, body#video",)
+PHOTO_MARKERS = (".image_set, .album_listi, .photo_pdate, .subtitle_photo",)
+VIDEO_MARKERS = ("#mainNewsVideo, .news_video",)
+# ``<body id="...">`` of photo and video pages (the body element is outside the article's column).
+PHOTO_PAGE_ID = "photo"
+VIDEO_PAGE_ID = "video"
 ERROR_MARKERS = (".error_page, .page_404, .notfound",)
 ERROR_TEXTS = ("صفحه مورد نظر یافت نشد", "خبر مورد نظر یافت نشد", "صفحه مورد نظر وجود ندارد")
 HOME_CRUMBS = frozenset({"صفحه نخست", "صفحه اصلی", "خانه", "خبرگزاری میزان"})
@@ -61,10 +72,22 @@ SLUG_SOURCES = (
 
 Element = etree._Element
 _TRANSLATOR = HTMLTranslator()
-_STRING = etree.XPath("string()")
-_TEXT_NODES = etree.XPath(".//text()")
+# Text and attribute values come back as plain strings (``smart_strings=False``): lxml's "smart"
+# strings keep a reference to their element, so one kept anywhere (in an item, or in the cache of
+# ``urllib.parse.urlsplit``, which sees every slug candidate) keeps the page's whole tree alive,
+# about 1.3 MB for a page of the live site's weight.
+_STRING = etree.XPath("string()", smart_strings=False)
+_TEXT_NODES = etree.XPath(".//text()", smart_strings=False)
 _IN_COMMENT = etree.XPath("boolean(ancestor::*[contains(@class, 'comment')])")
+# The article's container in either theme. Only ``div`` elements are tried: a query that tests
+# the tag first costs a third of one that tests every element's class.
+CONTAINERS = etree.XPath(
+    "descendant::div[@class and (contains(concat(' ', normalize-space(@class), ' '), "
+    "' main_news_body ') or contains(concat(' ', normalize-space(@class), ' '), ' news_body '))]"
+)
 
+# A query naming an element the HTML parser keeps in ``<head>`` (others are moved to the body).
+HEAD_TAGS = re.compile(r"(?:^|[\s,>+~])(?:meta|link|title|base|script|style)\b")
 ARTICLE_PATH = re.compile(r"/(?:fa/)?(?:amp/)?(?:news|print|send|save)/(\d+)(?:/([^/?#]*))?")
 
 
@@ -84,21 +107,67 @@ class ArticlePage:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Where a page's fields are looked for: ``<head>`` and the article's column, or, on a page
+    without a container (``region`` is ``None``), the whole tree from ``root``.
+
+    Head and column hold every element the field queries can match in the page's templates (the
+    head comes first in document order), so results are the whole tree's, without the chrome.
+    """
+
+    root: Element
+    head: Element | None
+    region: Element | None
+    page_id: str | None
+
+
+# Scopes of the pages being handled, so the browser check and the parser find a response's
+# container once between them; an entry goes with its page's root. Values never hold the root
+# itself (that would keep the entry alive).
+_SCOPES: weakref.WeakKeyDictionary[Element, tuple[Element | None, Element | None, str | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def scope_of(root: Element) -> Scope:
+    """The :class:`Scope` of a parsed page (``Selector.root``)."""
+    known = _SCOPES.get(root)
+    if known is None:
+        head, body = root.find("head"), root.find("body")
+        page_id = body.get("id") if body is not None else None
+        containers = CONTAINERS(root) if body is not None else []
+        region = containers[0].getparent() if containers else None
+        if region is None or region is root:
+            head = region = None
+        known = _SCOPES[root] = (head, region, page_id)
+    return Scope(root, *known)
+
+
 @lru_cache(maxsize=256)
-def _compiled(query: str) -> etree.XPath:
-    """A CSS query (``::attr()`` included) compiled once to XPath; parsing runs them thousands
-    of times, and a compiled XPath on the lxml tree is several times faster than ``Selector.css``."""
-    return etree.XPath(_TRANSLATOR.css_to_xpath(query))
+def _compiled(query: str) -> tuple[etree.XPath, bool]:
+    """A CSS query (``::attr()`` included) compiled once to XPath, and whether it can match in
+    ``<head>`` (it names a head element); parsing runs them thousands of times, and a compiled
+    XPath on the lxml tree is several times faster than ``Selector.css``."""
+    in_head = bool(HEAD_TAGS.search(query))
+    return etree.XPath(_TRANSLATOR.css_to_xpath(query), smart_strings=False), in_head
 
 
-def _select(root: Element, query: str) -> list[Any]:
-    return _compiled(query)(root)
+def _select(scope: Scope | Element, query: str) -> list[Any]:
+    compiled, in_head = _compiled(query)
+    if not isinstance(scope, Scope):
+        return compiled(scope)
+    if scope.region is None:
+        return compiled(scope.root)
+    if in_head and scope.head is not None:
+        return [*compiled(scope.head), *compiled(scope.region)]
+    return compiled(scope.region)
 
 
-def first_match(root: Element, queries: tuple[str, ...]) -> Element | None:
+def first_match(scope: Scope | Element, queries: tuple[str, ...]) -> Element | None:
     """The first element the first matching query finds, else ``None``."""
     for query in queries:
-        found = _select(root, query)
+        found = _select(scope, query)
         if found:
             return found[0]
     return None
@@ -115,9 +184,9 @@ def _texts(element: Element | None) -> list[str]:
     return [] if element is None else [_string(element)]
 
 
-def _all_texts(root: Element, queries: tuple[str, ...]) -> list[str]:
+def _all_texts(scope: Scope, queries: tuple[str, ...]) -> list[str]:
     for query in queries:
-        found = _select(root, query)
+        found = _select(scope, query)
         if found:
             return [_string(item) for item in found]
     return []
@@ -147,7 +216,7 @@ def content_hash(title: str, lead: str | None, body: str) -> str:
     return hashlib.sha256("\n".join((title, lead or "", body)).encode("utf-8")).hexdigest()
 
 
-def _check_not_error_page(root: Element, status: int) -> None:
+def _check_not_error_page(root: Scope, status: int) -> None:
     if status == 404:
         raise NotAnArticle("http_404")
     if first_match(root, ERROR_MARKERS) is not None:
@@ -157,7 +226,7 @@ def _check_not_error_page(root: Element, status: int) -> None:
         raise NotAnArticle("cms_error_page")
 
 
-def body_element(root: Element) -> Element | None:
+def body_element(root: Scope | Element) -> Element | None:
     """The article's body element; a ``.body`` inside a comment never counts."""
     for query in BODY:
         for found in _select(root, query):
@@ -166,15 +235,15 @@ def body_element(root: Element) -> Element | None:
     return None
 
 
-def _kind(root: Element) -> str:
-    if first_match(root, VIDEO_MARKERS) is not None:
+def _kind(root: Scope) -> str:
+    if root.page_id == VIDEO_PAGE_ID or first_match(root, VIDEO_MARKERS) is not None:
         return "video"
-    if first_match(root, PHOTO_MARKERS) is not None:
+    if root.page_id == PHOTO_PAGE_ID or first_match(root, PHOTO_MARKERS) is not None:
         return "photo"
     return "news"
 
 
-def _slug(root: Element, url: str, news_code: int) -> str | None:
+def _slug(root: Scope, url: str, news_code: int) -> str | None:
     candidates = [*_select(root, SLUG_SOURCES), url]
     for candidate in candidates:
         if news_code_from_url(candidate) == news_code and (slug := slug_from_url(candidate)):
@@ -186,7 +255,7 @@ def _links_home(link: Element) -> bool:
     return (link.get("href") or "").rstrip("/") in ("", "/fa")
 
 
-def _breadcrumb_texts(root: Element) -> list[str]:
+def _breadcrumb_texts(root: Scope) -> list[str]:
     """The raw text of each link of the first breadcrumb that matches, but the links home
     (crumbs named home are left out once their text is clean: ``HOME_CRUMBS``)."""
     for query in BREADCRUMB:
@@ -196,7 +265,7 @@ def _breadcrumb_texts(root: Element) -> list[str]:
     return []
 
 
-def _images(root: Element, body: Element | None, page_url: str) -> list[str]:
+def _images(root: Scope, body: Element | None, page_url: str) -> list[str]:
     sources = _select(body, "img::attr(src)") if body is not None else []
     for query in IMAGES:
         sources.extend(_select(root, query))
@@ -206,7 +275,7 @@ def _images(root: Element, body: Element | None, page_url: str) -> list[str]:
     return list(dict.fromkeys(url for url in urls if url.startswith(("http://", "https://"))))
 
 
-def _printed_date(root: Element) -> str | None:
+def _printed_date(root: Scope) -> str | None:
     """The date element's text, its parts apart: sister sites put the Jalali and the Gregorian
     date (or a label) in child spans with no space between them."""
     element = first_match(root, DATE)
@@ -215,7 +284,7 @@ def _printed_date(root: Element) -> str | None:
     return normalize_line(" ".join(_TEXT_NODES(element))) or None
 
 
-def _meta(root: Element, query: str) -> str | None:
+def _meta(root: Scope, query: str) -> str | None:
     return next(iter(_select(root, query)), None)
 
 
@@ -278,7 +347,7 @@ def parse_article(
     """Parse an article page; raise :class:`NotAnArticle` for error pages and listings.
 
     ``archive_record`` is where the page's bytes are archived, kept on the article as given."""
-    root = sel.root
+    root = scope_of(sel.root)
     _check_not_error_page(root, status)
     loader = ArticleLoader()
     loader.add_value("title", _texts(first_match(root, TITLE)))

@@ -14,7 +14,14 @@ import re
 from lxml import etree
 from parsel import Selector
 
-from .article import ERROR_MARKERS, TITLE, body_element, first_match, news_code_from_url
+from .article import (
+    ERROR_MARKERS,
+    TITLE,
+    body_element,
+    first_match,
+    news_code_from_url,
+    scope_of,
+)
 from .text_blocks import has_text
 
 CHALLENGE = "challenge"
@@ -45,7 +52,7 @@ def is_challenge(html: str) -> bool:
     return "document.cookie" in lowered and NAVIGATES.search(html) is not None
 
 
-_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()")
+_INLINE_SCRIPTS = etree.XPath("//script[not(@src)]/text()", smart_strings=False)
 _LOADED_SCRIPT = etree.XPath("boolean(//script[@src])")
 
 
@@ -62,13 +69,16 @@ def is_script_shell(sel: Selector, url: str) -> bool:
     on every plain response, so it asks the parser's own compiled queries, and stops at the first
     text of a body.
     """
-    root = sel.root
-    if news_code_from_url(url) is None or first_match(root, ERROR_MARKERS) is not None:
+    if news_code_from_url(url) is None:
         return False
-    body = body_element(root)
+    root = sel.root
+    scope = scope_of(root)
+    if first_match(scope, ERROR_MARKERS) is not None:
+        return False
+    body = body_element(scope)
     if body is not None:
         return not has_text(body) and _builds_dom(root)
-    return first_match(root, HEADLINES) is None and _builds_dom(root)
+    return first_match(scope, HEADLINES) is None and _builds_dom(root)
 
 
 def browser_reason(
@@ -77,10 +87,15 @@ def browser_reason(
     """Why the page needs a browser (:data:`CHALLENGE` or :data:`SCRIPT_BODY`), else ``None``.
 
     A challenge may come with any status; a shell is only looked for in a 200 answer. ``sel`` is
-    the page's selector when the caller already has one (a response caches its own).
+    the page's selector when the caller already has one (a response caches its own); it is
+    tested against ``None``, never for truth, which would serialise the whole document.
     """
     if is_challenge(html):
         return CHALLENGE
     if status != 200 or news_code_from_url(url) is None:
         return None
-    return SCRIPT_BODY if is_script_shell(sel or Selector(text=html), url) else None
+    return (
+        SCRIPT_BODY
+        if is_script_shell(sel if sel is not None else Selector(text=html), url)
+        else None
+    )

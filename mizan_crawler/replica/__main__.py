@@ -1,12 +1,13 @@
 """``python -m mizan_crawler.replica --port 8000 --articles 1000 --seed 1 [--allow-archive]
 [--challenge-share 0.2] [--script-body-share 0.1] [--crawl-delay 1] [--validators]
-[--draft-share 0.08] [--sitemap-quirks duplicate-reference,gzip,publication-dates,failing-index]``."""
+[--draft-share 0.08] [--weight live] [--sitemap-quirks duplicate-reference,gzip,publication-dates,failing-index]``."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 
+from .chrome import WEIGHTS
 from .corpus import Corpus
 from .server import ReplicaServer
 from .sitemap_quirks import SitemapQuirks
@@ -57,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="share of articles (0-1) that waited 1-12 hours as drafts: their codes are lower "
         "than those of articles published before them",
+    )
+    parser.add_argument(
+        "--weight",
+        choices=WEIGHTS,
+        default="light",
+        help="article pages as light as the templates (about 4 KB) or at the live site's weight, "
+        "with its menus, lists, scripts and footer (about 185 KB)",
     )
     parser.add_argument(
         "--sitemap-quirks",
@@ -114,6 +122,7 @@ def main(argv: list[str] | None = None) -> None:
         listing_redesign=args.redesign_listing,
         future_dated=frozenset(int(code) for code in args.future_dated.split(",") if code),
         sitemap_quirks=args.sitemap_quirks,
+        weight=args.weight,
     )
     logger.info("Replica of %d articles at %s (seed %d)", args.articles, server.base_url, args.seed)
     try:

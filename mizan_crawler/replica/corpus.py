@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
+import jdatetime
+
 from .words import SERVICES, TAGS, WORDS
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -112,6 +114,13 @@ def _noise_seed(rng: random.Random) -> int:
     so that every page stays as it was when withdrawal moved to a draw of its own."""
     rng.random()
     return rng.randrange(2**32)
+
+
+def image_folder(published: datetime) -> str:
+    """``/files/fa/news/{y}/{mm}/{dd}``, by the Jalali date of publication as on the live site
+    (a Gregorian folder would hand date extractors a hint the real site does not)."""
+    local = jdatetime.date.fromgregorian(date=published.date())
+    return f"/files/fa/news/{local.year}/{local.month:02d}/{local.day:02d}"
 
 
 def lastmod(article: ReplicaArticle, now: datetime) -> datetime:
@@ -251,7 +260,7 @@ class Corpus:
         theme = "old" if index < self.first_new_index else "current"
         paragraph_count = {"news": rng.randint(2, 8), "photo": rng.randint(0, 1), "video": 1}
         paragraphs = tuple(_paragraph(rng) for _ in range(paragraph_count[kind]))
-        folder = f"/files/fa/news/{published:%Y/%m/%d}"
+        folder = image_folder(published)
         if kind == "news":
             images = (f"{folder}/{code}_1.jpg",) if rng.random() < 0.7 else ()
         elif kind == "photo":

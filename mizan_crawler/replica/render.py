@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import jdatetime
 
+from .chrome import Chrome
 from .corpus import ReplicaArticle
 from .shortlinks import short_link
 from .words import MONTHS, WEEKDAYS
@@ -217,17 +218,25 @@ def _old_article(article: ReplicaArticle, rng: random.Random, script_body: bool)
     return "".join(parts)
 
 
-def article_page(article: ReplicaArticle, *, script_body: bool = False) -> str:
+def article_page(
+    article: ReplicaArticle, *, script_body: bool = False, chrome: Chrome | None = None
+) -> str:
     """The whole HTML page of ``article`` in its theme; with ``script_body`` its body is inserted
-    by a script from a JavaScript string."""
+    by a script from a JavaScript string; with ``chrome``, at the live site's weight (the menus,
+    lists, scripts and footer around the same article markup, see chrome.py)."""
     rng = random.Random(article.noise_seed)
     head = _head(article, rng)
     body_id = article.kind if article.kind != "news" else "news"
     build = _current_article if article.theme == "current" else _old_article
     content = build(article, rng, script_body)
+    opening = f'<!DOCTYPE html><html lang="fa-IR" dir="rtl"><head>{head}'
+    if chrome is not None:
+        return (
+            f'{opening}{chrome.head}</head><body id="{body_id}">{chrome.top(article)}'
+            f"{content}{COMMENTS}{chrome.bottom(article)}</body></html>"
+        )
     return (
-        f'<!DOCTYPE html><html lang="fa-IR" dir="rtl"><head>{head}</head><body id="{body_id}">'
-        f"{NAV}{content}{COMMENTS}"
+        f'{opening}</head><body id="{body_id}">{NAV}{content}{COMMENTS}'
         '<footer><a href="/fa/rss/allnews">RSS</a> | طراحی و تولید: ایران سامانه</footer></body></html>'
     )
 

@@ -28,6 +28,7 @@ from . import discovery, render
 from .breakage import break_template
 from .catalog import Catalog
 from .challenge import BrowserGate, challenge_page
+from .chrome import WEIGHTS, Chrome
 from .corpus import TEHRAN, Corpus, ReplicaArticle, lastmod
 from .discovery import LISTING_PAGE_SIZE
 from .faults import FaultPlan
@@ -88,8 +89,14 @@ class ReplicaServer:
         crawl_delay: float | None = None,
         validators: bool = False,
         sitemap_quirks: SitemapQuirks | None = None,
+        weight: str = "light",
     ) -> None:
         self.corpus = corpus
+        if weight not in WEIGHTS:
+            raise ValueError(f"weight must be one of {', '.join(WEIGHTS)}, not {weight!r}")
+        # Article pages at the live site's weight (its menus, lists, scripts; about 185 KB a
+        # page) or light ones (about 4 KB, the default, which tests' expectations were made on).
+        self.chrome = Chrome(corpus) if weight == "live" else None
         # Irregularities of real sites, each off by default (see ``shown`` and ``answer``):
         # articles printed with a date a year ahead (a typo in the CMS), feed and listings linking
         # by short link, discovery pages answering 500, listing cards in other class names.
@@ -351,7 +358,7 @@ class ReplicaServer:
             if faulty is not None:
                 return faulty
         script_body = self.gate.script_body(found.news_code)
-        page = render.article_page(self.shown(found), script_body=script_body)
+        page = render.article_page(self.shown(found), script_body=script_body, chrome=self.chrome)
         broken = self.broken
         if self.faults is not None and self.faults.is_broken(self.corpus.seed, found.news_code):
             broken = ("date", "body")

@@ -17,6 +17,7 @@ from twisted.python.failure import Failure
 from ..items import Article
 from ..knowledge import SiteKnowledge
 from ..pages.article import NotAnArticle, canonical_url, news_code_from_url, parse_article
+from ..pages.tree import page_selector
 from ..request_filter import short_link_path
 
 # The live site's domains: the older one serves the same articles; both are one site.
@@ -118,7 +119,7 @@ class MizanSpider(scrapy.Spider):
         meta = response.meta
         try:
             page = parse_article(
-                response.selector,
+                page_selector(response),
                 url=response.url,
                 base_url=self.base_url,
                 crawled_at=meta.get("fetched_at")

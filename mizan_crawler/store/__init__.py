@@ -1,9 +1,11 @@
-"""Stores chosen by ``DATABASE_URL``: SQLite by default, PostgreSQL for teams."""
+"""Stores chosen by ``DATABASE_URL``: SQLite by default, PostgreSQL for teams.
+
+PostgreSQL's driver (psycopg) is imported only when a PostgreSQL store is opened.
+"""
 
 from __future__ import annotations
 
 from .base import CoverageMark, Filters, Store, StoreUnavailable
-from .postgres import PostgresStore
 from .sqlite import SQLiteStore
 from .urls import DEFAULT_DATABASE_URL, StoreConfigError, parse_database_url, redact
 
@@ -17,6 +19,8 @@ def open_store(database_url: str, timeout: float | None = None) -> Store:
     parsed = parse_database_url(database_url)
     if parsed.scheme == "sqlite":
         return SQLiteStore(parsed, timeout).open()
+    from .postgres import PostgresStore
+
     return PostgresStore(parsed, timeout).open()
 
 
