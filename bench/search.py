@@ -23,9 +23,8 @@ from typing import Any
 
 import psycopg
 from _common import machine, write_figures
-from store import ADMIN_URL, scratch_postgres
+from store import ADMIN_URL, iter_records, scratch_postgres
 
-from mizan_crawler.replica import Corpus
 from mizan_crawler.store import Store, open_store
 from mizan_crawler.store.base import SCHEMA_VERSION
 
@@ -50,16 +49,8 @@ QUERIES = (
 
 def records(count: int) -> Iterator[list[dict[str, Any]]]:
     """The replica's expected records, in batches."""
-    corpus = Corpus(count, seed=3)
-    batch = []
-    for article in corpus:
-        row = corpus.expected_record(article, "https://www.mizanonline.ir")
-        row.update(
-            published_at_jalali="1403-03-12 08:00",
-            published_at_raw="۱۲ خرداد ۱۴۰۳ - ۰۸:۰۰",
-            crawled_at="2026-01-01T00:00:00+00:00",
-            content_hash=f"{article.news_code:064d}",
-        )
+    batch: list[dict[str, Any]] = []
+    for row in iter_records(count):
         batch.append(row)
         if len(batch) == BATCH:
             yield batch

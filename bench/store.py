@@ -30,9 +30,9 @@ ROUNDS = 2
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def records(count: int) -> list[dict[str, Any]]:
+def iter_records(count: int) -> Iterator[dict[str, Any]]:
+    """``count`` replica records as the store takes them, one at a time."""
     corpus = Corpus(count, seed=3)
-    rows = []
     for article in corpus:
         row = corpus.expected_record(article, "https://www.mizanonline.ir")
         row.update(
@@ -41,8 +41,11 @@ def records(count: int) -> list[dict[str, Any]]:
             crawled_at="2026-01-01T00:00:00+00:00",
             content_hash=f"{article.news_code:064d}",
         )
-        rows.append(row)
-    return rows
+        yield row
+
+
+def records(count: int) -> list[dict[str, Any]]:
+    return list(iter_records(count))
 
 
 def rate_jsonl(rows: list[dict[str, Any]], folder: Path) -> float:
