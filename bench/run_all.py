@@ -32,11 +32,12 @@ from _sections import sections
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-ORDER = ("parse", "store", "crawl", "browser", "memory", "startup")
+ORDER = ("parse", "reparse", "store", "crawl", "browser", "memory", "startup")
 SIZES = {
     "full": {
         # trafilatura takes about 0.1 s a page of the live site's weight: fewer pages than before.
         "parse": ["--pages", "300", "--rounds", "3"],
+        "reparse": ["--articles", "20000", "--sample", "300", "--rounds", "2"],
         "store": ["--items", "5000", "--crawl", "2000", "--rounds", "2"],
         "crawl": ["--articles", "5000", "--rounds", "2", "--weight", "live"],
         "browser": ["--pages", "100", "--rounds", "3"],
@@ -45,6 +46,7 @@ SIZES = {
     },
     "quick": {
         "parse": ["--pages", "20", "--rounds", "1"],
+        "reparse": ["--articles", "60", "--sample", "10", "--rounds", "1", "--parse-rounds", "1"],
         "store": ["--items", "300", "--crawl", "60", "--rounds", "1"],
         "crawl": ["--articles", "200"],
         "browser": ["--pages", "3", "--rounds", "1"],
