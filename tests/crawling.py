@@ -62,6 +62,19 @@ class RunningCrawl:
         return CrawlResult(self.process.returncode, items, stats, output)
 
 
+def _spawn(command: list[str], workdir: Path, environment: dict[str, str]) -> RunningCrawl:
+    """Start ``command`` in ``workdir``, its output read as it comes (see ``RunningCrawl``)."""
+    process = subprocess.Popen(
+        command,
+        cwd=workdir,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    return RunningCrawl(process, workdir)
+
+
 def start_crawl(
     spider: str,
     base_url: str,
@@ -87,15 +100,7 @@ def start_crawl(
         "MIZAN_STATS_FILE": str(workdir / "stats.json"),
         **(env or {}),
     }
-    process = subprocess.Popen(
-        command,
-        cwd=workdir,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return RunningCrawl(process, workdir)
+    return _spawn(command, workdir, environment)
 
 
 def run_crawl(
@@ -166,12 +171,4 @@ def run_reparse(
     environment = {**os.environ, "MIZAN_STATS_FILE": str(workdir / "stats.json"), **(env or {})}
     if base_url is not None:
         environment["MIZAN_BASE_URL"] = base_url
-    process = subprocess.Popen(
-        command,
-        cwd=workdir,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    return RunningCrawl(process, workdir).wait(timeout)
+    return _spawn(command, workdir, environment).wait(timeout)
