@@ -55,14 +55,17 @@ def _revised_codes(database: Path) -> Counter[int]:
 
 
 def _responses(directory: Path) -> list[tuple[str, int, str, int]]:
-    """(path with query, status, file name, offset) of every response record under a folder."""
+    """(path with query, status, file name, offset) of every response record under a folder,
+    each record's block and payload digests checked against its bytes (a mismatch raises)."""
     found = []
     for file in sorted(directory.glob("*.warc.gz")):
         with file.open("rb") as stream:
-            records = ArchiveIterator(stream)
+            records = ArchiveIterator(stream, check_digests="raise")
             for record in records:
                 kind, uri = record.rec_type, record.rec_headers.get_header("WARC-Target-URI")
                 status = int(record.http_headers.get_statuscode()) if kind == "response" else 0
+                if kind in ("request", "response"):
+                    assert record.rec_headers.get_header("WARC-Block-Digest"), uri
                 record.content_stream().read()
                 if kind == "response":
                     parts = urlsplit(uri)

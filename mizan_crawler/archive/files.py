@@ -22,6 +22,18 @@ from warcio.warcwriter import WARCWriter
 
 from .. import __version__
 
+try:
+    # ISA-L's deflate: the same gzip format at about 20 times the speed of zlib at level 9, the
+    # level warcio's own writer uses (0.43 against 9.8 ms for a page of the live site's weight,
+    # files about a quarter larger). That compression ran on Scrapy's one thread for every page.
+    from isal import isal_zlib as _deflate
+
+    COMPRESSION_LEVEL = 2  # ISA-L's default; its level 3 is four times slower for 3% less
+except ImportError:  # a platform without isal's wheels: zlib's fastest level, still gzip
+    import zlib as _deflate  # type: ignore[no-redef]
+
+    COMPRESSION_LEVEL = 1
+
 WARC_VERSION = "1.1"
 SUFFIX = ".warc.gz"
 
@@ -96,13 +108,23 @@ class WarcFiles:
 
     def _write(self, records: list[ArcWarcRecord]) -> list[int]:
         assert self.file is not None
-        buffer = io.BytesIO()
-        writer = WARCWriter(buffer, gzip=True, warc_version=WARC_VERSION)
-        offsets = []
+        members, offsets, position = [], [], self.size
         for record in records:
-            offsets.append(self.size + buffer.tell())
-            writer.write_record(record)
-        self.file.write(buffer.getvalue())
+            member = gzip_member(record)
+            offsets.append(position)
+            members.append(member)
+            position += len(member)
+        self.file.write(b"".join(members))
         self.file.flush()  # in the operating system's hands: a killed process loses nothing
-        self.size += buffer.tell()
+        self.size = position
         return offsets
+
+
+def gzip_member(record: ArcWarcRecord) -> bytes:
+    """``record`` serialised by warcio (headers, digests, lengths) and compressed as one gzip
+    member of its own, as WARC's record-at-a-time compression asks: any record can be read from
+    its offset alone."""
+    plain = io.BytesIO()
+    WARCWriter(plain, gzip=False, warc_version=WARC_VERSION).write_record(record)
+    compressor = _deflate.compressobj(COMPRESSION_LEVEL, _deflate.DEFLATED, 16 + _deflate.MAX_WBITS)
+    return compressor.compress(plain.getbuffer()) + compressor.flush()
