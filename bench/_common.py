@@ -81,18 +81,38 @@ def replica_process(articles: int, seed: int = 1, *options: str) -> Iterator[str
         process.wait()
 
 
-def timed(command: list[str], env: dict[str, str], cwd: str) -> float:
-    """Wall seconds of a command, which must succeed."""
+def measured(command: list[str], env: dict[str, str], cwd: str) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user and system, the command's processes that it waited
+    for included: reparse's workers) of a command, which must succeed."""
     started = time.perf_counter()
-    subprocess.run(
+    process = subprocess.Popen(
         command,
         env={**os.environ, **env},
         cwd=cwd,
-        check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - started
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def timed(command: list[str], env: dict[str, str], cwd: str) -> float:
+    """Wall seconds of a command, which must succeed."""
+    return measured(command, env, cwd)[0]
+
+
+def replica_cpu(base: str) -> float:
+    """CPU seconds the replica at ``base`` has used so far (every thread of its process)."""
+    with urlopen(f"{base}/_replica/cpu", timeout=60) as response:
+        return float(json.loads(response.read())["cpu_seconds"])
+
+
+CPU_STAT = "bench/cpu_seconds"  # added to a crawl's stats: the CPU seconds its process used
+REPLICA_CPU_STAT = "bench/replica_cpu_seconds"  # and those the replica used meanwhile
 
 
 def project_crawl(
@@ -107,8 +127,19 @@ def project_crawl(
         "MIZAN_STATS_FILE": str(stats_file),
         "DATABASE_URL": f"sqlite:///{folder / f'{spider}.sqlite'}",
     }
-    seconds = timed(command, env, str(folder))
-    return seconds, json.loads(stats_file.read_text())
+    return _crawl(base, command, env, folder, stats_file)
+
+
+def _crawl(
+    base: str, command: list[str], env: dict[str, str], folder: Path, stats_file: Path
+) -> tuple[float, dict[str, object]]:
+    """Wall seconds and final stats of a crawl of the replica at ``base``, with the crawl's CPU
+    seconds and the replica's over the same time added to the stats."""
+    replica_before = replica_cpu(base)
+    seconds, cpu = measured(command, env, str(folder))
+    replica = replica_cpu(base) - replica_before
+    stats = json.loads(stats_file.read_text())
+    return seconds, {**stats, CPU_STAT: cpu, REPLICA_CPU_STAT: replica}
 
 
 def request_log(base: str) -> list[str]:
@@ -118,7 +149,9 @@ def request_log(base: str) -> list[str]:
     return [path for path in paths if crawler_request(path)]
 
 
-def bare_run(urls: list[str], folder: Path, settings: list[str]) -> tuple[float, dict[str, object]]:
+def bare_run(
+    base: str, urls: list[str], folder: Path, settings: list[str]
+) -> tuple[float, dict[str, object]]:
     """Wall seconds and final stats of the bare Scrapy spider (``_bare_spider.py``, run outside
     the project's settings) fetching ``urls`` with the ``-s`` options ``settings``."""
     url_file, stats_file = folder / "urls.txt", folder / "bare-stats.json"
@@ -126,5 +159,4 @@ def bare_run(urls: list[str], folder: Path, settings: list[str]) -> tuple[float,
     spider = Path(__file__).with_name("_bare_spider.py")
     command = [sys.executable, "-m", "scrapy", "runspider", str(spider), "-a", f"url_file={url_file}",
                "-a", f"stats_file={stats_file}", "-s", "ROBOTSTXT_OBEY=False", *settings]  # fmt: skip
-    seconds = timed(command, {}, str(folder))
-    return seconds, json.loads(stats_file.read_text())
+    return _crawl(base, command, {}, folder, stats_file)

@@ -11,11 +11,21 @@ site's weight; requests per stored article at most 1.05 plus the sitemap (discov
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from _common import bare_run, machine, project_crawl, replica_process, request_log, write_figures
+from _common import (
+    CPU_STAT,
+    REPLICA_CPU_STAT,
+    bare_run,
+    machine,
+    project_crawl,
+    replica_process,
+    request_log,
+    write_figures,
+)
 
 from mizan_crawler.pages.article import news_code_from_url
 from mizan_crawler.replica import Corpus
@@ -40,15 +50,38 @@ def crawl_round(articles: int, weight: str) -> dict[str, Any]:
         log = request_log(base)
         article_paths = [path for path in log if news_code_from_url(path) is not None]
         urls = [f"{base}{path}" for path in article_paths]
-        bare_seconds, bare_stats = bare_run(urls, folder, FULL_SPEED)
+        bare_seconds, bare_stats = bare_run(base, urls, folder, FULL_SPEED)
     stored = int(project_stats.get("mizan/store/new", 0))
     project = {"stored": stored, "seconds": project_seconds, "rate": stored / project_seconds,
-               "peak_mib": int(project_stats["memusage/max"]) / 2**20}  # fmt: skip
+               "peak_mib": int(project_stats["memusage/max"]) / 2**20,
+               **cpu_per_page(project_stats, stored)}  # fmt: skip
     bare = {"urls": len(urls), "seconds": bare_seconds, "rate": len(urls) / bare_seconds,
-            "peak_mib": int(bare_stats["memusage/max"]) / 2**20}  # fmt: skip
+            "peak_mib": int(bare_stats["memusage/max"]) / 2**20,
+            **cpu_per_page(bare_stats, len(urls))}  # fmt: skip
     discovery = len(log) - len(article_paths)
     return {"bare": bare, "project": project, "article_requests": len(article_paths),
             "discovery_requests": discovery}  # fmt: skip
+
+
+def cpu_per_page(stats: dict[str, Any], pages: int) -> dict[str, float]:
+    """The crawl process's and the replica's CPU milliseconds per article, start-up included."""
+    return {
+        "cpu_ms": 1000 * float(stats[CPU_STAT]) / max(pages, 1),
+        "replica_cpu_ms": 1000 * float(stats[REPLICA_CPU_STAT]) / max(pages, 1),
+    }
+
+
+def cpu_bounds(bare: dict[str, Any], project: dict[str, Any], cores: int) -> dict[str, float]:
+    """The best ratios the backfill's CPU per article allows, against the bare spider's wall
+    time per article: on one thread (its work never overlapping), and spread perfectly over
+    every core, with the replica's CPU on them too."""
+    bare_ms = 1000 / bare["rate"]
+    return {
+        "bare_ms": bare_ms,
+        "one_thread": bare_ms / project["cpu_ms"],
+        "all_cores": bare_ms * cores / (project["cpu_ms"] + project["replica_cpu_ms"]),
+        "cores": cores,
+    }
 
 
 def measure(articles: int = 5000, rounds: int = 1, weight: str = "live") -> dict[str, Any]:
@@ -56,7 +89,11 @@ def measure(articles: int = 5000, rounds: int = 1, weight: str = "live") -> dict
     runs = [crawl_round(articles, weight) for _ in range(rounds)]
     bare = max((run["bare"] for run in runs), key=lambda run: run["rate"])
     project = max((run["project"] for run in runs), key=lambda run: run["rate"])
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
     return {
+        "cpu": cpu_bounds(bare, project, cores),
         "articles": articles,
         "rounds": rounds,
         "weight": weight,
@@ -69,7 +106,7 @@ def measure(articles: int = 5000, rounds: int = 1, weight: str = "live") -> dict
 
 
 def summary(figures: dict[str, Any]) -> str:
-    bare, project = figures["bare"], figures["project"]
+    bare, project, cpu = figures["bare"], figures["project"], figures["cpu"]
     stored, discovery = max(project["stored"], 1), figures["discovery_requests"]
     return "\n".join(
         [
@@ -77,6 +114,9 @@ def summary(figures: dict[str, Any]) -> str:
             f"  bare Scrapy spider, same {bare['urls']} article URLs : {bare['rate']:7.1f} articles/s  {bare['seconds']:6.1f} s  peak {bare['peak_mib']:5.0f} MiB",
             f"  mizan-crawler backfill, SQLite store        : {project['rate']:7.1f} articles/s  {project['seconds']:6.1f} s  peak {project['peak_mib']:5.0f} MiB",
             f"  ratio                                       : {figures['ratio']:7.2f} (target >= 0.80 on live pages)",
+            f"  CPU per article: backfill {project['cpu_ms']:.2f} ms (replica meanwhile {project['replica_cpu_ms']:.2f}), "
+            f"bare {bare['cpu_ms']:.2f} ms (replica {bare['replica_cpu_ms']:.2f}); bare wall {cpu['bare_ms']:.2f} ms an article",
+            f"  best ratio this CPU allows: {cpu['one_thread']:.2f} on one thread, {cpu['all_cores']:.2f} spread over {cpu['cores']} cores",
             f"  requests: {figures['article_requests']} article pages + {discovery} discovery pages for {project['stored']} stored articles "
             f"= {figures['article_requests'] / stored:.3f} article requests per stored article (target <= 1.05) "
             f"+ {discovery / stored:.3f} discovery",

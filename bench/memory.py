@@ -87,7 +87,7 @@ def whole_replica_crawl(
         if not bare:
             return seconds, stats, requests, None
         urls = [f"{base}{path}" for path in request_log(base) if news_code_from_url(path)]
-        bare_seconds, bare_stats = bare_run(urls, Path(tmp), FULL_SPEED)
+        bare_seconds, bare_stats = bare_run(base, urls, Path(tmp), FULL_SPEED)
         baseline = {"urls": len(urls), "seconds": bare_seconds,
                     "peak_mib": int(bare_stats["memusage/max"]) / 2**20}  # fmt: skip
         return seconds, stats, requests, baseline

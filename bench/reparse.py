@@ -154,7 +154,27 @@ def reparse_round(archive: Path, folder: Path, workers: int) -> dict[str, Any]:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise SystemExit(f"reparse --workers {workers} exited with {done.returncode}: {last}")
     stats = json.loads(stats_file.read_text())
-    return {"seconds": seconds, "stored": int(stats.get("mizan/store/new", 0))}
+    return {
+        "seconds": seconds,
+        "stored": int(stats.get("mizan/store/new", 0)),
+        "crawl_cpu": float(stats.get("mizan/reparse/cpu_seconds/crawl_process", 0.0)),
+        "worker_cpu": float(stats.get("mizan/reparse/cpu_seconds/workers", 0.0)),
+    }
+
+
+def cpu_bounds(pages: int, one: dict[str, Any], cores: int) -> dict[str, float]:
+    """What the 1-worker run's CPU per page allows: the crawl process's and the worker's ms per
+    page, and the most 2 workers could gain on ``cores`` cores, were each process's work to stay
+    what it was and nothing else ran (each process is one thread of work at most, and all share
+    the cores)."""
+    crawl_ms, worker_ms = 1000 * one["crawl_cpu"] / pages, 1000 * one["worker_cpu"] / pages
+    best_two_ms = max(crawl_ms, worker_ms / 2, (crawl_ms + worker_ms) / min(cores, 3))
+    return {
+        "crawl_ms": crawl_ms,
+        "worker_ms": worker_ms,
+        "best_two_ms": best_two_ms,
+        "best_two_of_one": (1000 / best_two_ms) / one["rate"],
+    }
 
 
 def trafilatura_extract(capture: Capture) -> object:
@@ -212,7 +232,12 @@ def measure(
         reparse[str(workers)] = {**best, "rate": built["pages"] / best["seconds"],
                                  "all_seconds": [run["seconds"] for run in found]}  # fmt: skip
     one, two = reparse["1"]["rate"], reparse["2"]["rate"]
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
     return {
+        "cores": cores,
+        "cpu": cpu_bounds(built["pages"], reparse["1"], cores),
         "articles": articles,
         "archive": built,
         "rounds": rounds,
@@ -229,7 +254,7 @@ def measure(
 
 
 def summary(f: dict[str, Any]) -> str:
-    built, one, two = f["archive"], f["reparse"]["1"], f["reparse"]["2"]
+    built, one, two, cpu = f["archive"], f["reparse"]["1"], f["reparse"]["2"], f["cpu"]
     return "\n".join(
         [
             f"bench/reparse.py: {built['pages']} archived replica articles of the live site's weight ({built['kib_per_page']:.1f} KiB a page, {built['warc_mib']:.0f} MiB of WARC, written in {built['write_seconds']:.1f} s) ({machine()})",
@@ -241,6 +266,8 @@ def summary(f: dict[str, Any]) -> str:
             f"  1 worker vs trafilatura                : {f['of_trafilatura']:8.2f}x (target >= 10)",
             f"  1 worker vs the floor                  : {f['of_floor']:8.2f}  (target >= 0.5)",
             f"  2 workers vs 1                         : {f['two_of_one']:8.2f}x (target >= 1.7)",
+            f"  CPU a page on 1 worker: crawl process {cpu['crawl_ms']:.2f} ms, worker {cpu['worker_ms']:.2f} ms; "
+            f"on {f['cores']} cores 2 workers could reach at most {cpu['best_two_of_one']:.2f}x",
         ]
     )
 

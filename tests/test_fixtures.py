@@ -93,14 +93,18 @@ BYTE_VARIANTS: dict[str, Any] = {
     "as saved": lambda body: body,
     "byte order mark": lambda body: codecs.BOM_UTF8 + body,
     "NUL bytes": lambda body: body.replace(b"<p", b"\x00<p\x00", 2),
-    "invalid UTF-8": lambda body: body.replace(b"<p", b"\xff\xfe<p", 1).replace(b"</h1", b"\xd8</h1"),
+    "invalid UTF-8": lambda body: body.replace(b"<p", b"\xff\xfe<p", 1).replace(
+        b"</h1", b"\xd8</h1"
+    ),
     "CRLF and padding": lambda body: b" \r\n\t" + body.replace(b"\n", b"\r\n") + b"\r\n ",
 }
 
 
 @pytest.mark.parametrize("variant", BYTE_VARIANTS)
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_a_page_read_from_its_bytes_gives_the_record_its_text_gives(case: Path, variant: str) -> None:
+def test_a_page_read_from_its_bytes_gives_the_record_its_text_gives(
+    case: Path, variant: str
+) -> None:
     url = _load(case, "case.json")["url"]
     body = BYTE_VARIANTS[variant]((case / "page.html").read_bytes())
     response = HtmlResponse(url, body=body, headers={"Content-Type": "text/html; charset=utf-8"})

@@ -57,7 +57,7 @@ def _reason(status: int) -> str:
 
 
 def _sha1(*parts: bytes) -> str:
-    digest = hashlib.sha1()  # noqa: S324 - WARC's customary digest, no security role
+    digest = hashlib.sha1()
     for part in parts:
         digest.update(part)
     return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
@@ -68,6 +68,7 @@ def _record(
     url: str,
     kind: str,
     http: StatusAndHeaders,
+    *,
     body: bytes,
     warc_headers: dict[str, str],
 ) -> ArcWarcRecord:
@@ -97,7 +98,9 @@ def request_record(builder: WARCWriter, request: Request, date: str) -> ArcWarcR
     if not any(name.lower() == "host" for name, _ in pairs):
         pairs.insert(0, ("Host", parts.netloc))
     http = StatusAndHeaders(f"{request.method} {target} HTTP/1.1", pairs, is_http_request=True)
-    return _record(builder, request.url, "request", http, request.body, {"WARC-Date": date})
+    return _record(
+        builder, request.url, "request", http, body=request.body, warc_headers={"WARC-Date": date}
+    )
 
 
 def response_record(builder: WARCWriter, response: Response, date: str) -> ArcWarcRecord:
@@ -111,7 +114,9 @@ def response_record(builder: WARCWriter, response: Response, date: str) -> ArcWa
     warc_headers = {"WARC-Date": date}
     if response.ip_address is not None:
         warc_headers["WARC-IP-Address"] = str(response.ip_address)
-    return _record(builder, response.url, "response", http, response.body, warc_headers)
+    return _record(
+        builder, response.url, "response", http, body=response.body, warc_headers=warc_headers
+    )
 
 
 class ArchiveMiddleware:

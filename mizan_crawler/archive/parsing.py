@@ -15,6 +15,7 @@ from scrapy.responsetypes import responsetypes
 
 from ..items import Article
 from ..pages.article import NotAnArticle, parse_article
+from ..pages.tree import page_selector
 from .reader import Capture
 
 _base_url = ""
@@ -48,7 +49,7 @@ def parse_capture(capture: Capture) -> Parsed:
         if not isinstance(response, TextResponse):
             return Parsed(skipped="not_text")
         page = parse_article(
-            response.selector,
+            page_selector(response),
             url=response.url,
             base_url=_base_url,
             crawled_at=capture.fetched_at,

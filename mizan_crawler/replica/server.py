@@ -424,6 +424,11 @@ class ReplicaServer:
     def request_log(self, match: re.Match[str], query: Query) -> Reply:
         return json_reply([vars(logged) for logged in list(self.requests)])
 
+    def cpu(self, match: re.Match[str], query: Query) -> Reply:
+        """``/_replica/cpu``: CPU seconds this process has used (every thread), so a benchmark
+        can tell the replica's share of the machine from the crawler's."""
+        return json_reply({"cpu_seconds": time.process_time()})
+
 
 def _moment_param(query: Query, name: str) -> datetime | None:
     values = query.get(name)
@@ -470,6 +475,7 @@ ROUTES: list[tuple[re.Pattern[str], Route]] = [
     (re.compile(r"/_replica/truth/(?P<code>\d{1,9})"), ReplicaServer.truth_one),
     (re.compile(r"/_replica/clock"), ReplicaServer.clock),
     (re.compile(r"/_replica/requests"), ReplicaServer.request_log),
+    (re.compile(r"/_replica/cpu"), ReplicaServer.cpu),
 ]
 
 

@@ -47,6 +47,7 @@ from ..pages.discovery import (
     parse_sitemap,
     sitemap_body,
 )
+from ..pages.tree import page_selector
 from .base import MizanSpider
 from .sitemap_plan import (
     Plan,
@@ -231,9 +232,9 @@ class BackfillSpider(MizanSpider):
 
     def parse_archive(self, response: Response, page: int) -> Iterator[scrapy.Request]:
         assert self.range is not None
-        entries = parse_listing(response.selector, response.url)
+        entries = parse_listing(page_selector(response), response.url)
         self._found("archive", len(entries))
-        pager = listing_pages(response.selector)
+        pager = listing_pages(page_selector(response))
         if page == 1 and not entries and pager is None:
             self._failed("archive", response.url, "the first page lists no article and no pager")
         for entry in entries:

@@ -38,6 +38,7 @@ from ..pages.discovery import (
     parse_listing,
     parse_sitemap,
 )
+from ..pages.tree import page_selector
 from ..request_filter import short_link_path
 from .base import MizanSpider
 from .sources import FAILED_REASON, DiscoverySources
@@ -227,10 +228,10 @@ class NewsSpider(MizanSpider):
     def _listed(self, response: Response, page: int) -> tuple[list[Entry], bool]:
         """The page's listed articles; when no card selector matches (a redesign), every article
         link on the page, counted and reported by a monitor."""
-        entries = parse_listing(response.selector, response.url)
+        entries = parse_listing(page_selector(response), response.url)
         fallback = False
         if not entries:
-            entries = article_links(response.selector, response.url)
+            entries = article_links(page_selector(response), response.url)
             if entries:
                 fallback = True
                 self.crawler.stats.inc_value("mizan/discovery/listing_fallback")
@@ -257,7 +258,7 @@ class NewsSpider(MizanSpider):
         self, response: Response, page: int, entries: list[Entry], dated: list[int], fallback: bool
     ) -> str:
         """Why paging stops after ``page`` (empty: go on)."""
-        pager = listing_pages(response.selector)
+        pager = listing_pages(page_selector(response))
         if not entries:
             return "empty page"
         if fallback and (self.stop_at is None or not dated):
