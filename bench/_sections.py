@@ -379,6 +379,12 @@ def crawl_body(f: Figures) -> list[str]:
             f"the same time): backfill {ours['cpu_ms']:.2f} ms (replica {ours['replica_cpu_ms']:.2f}"
             f" ms), bare spider {bare['cpu_ms']:.2f} ms (replica {bare['replica_cpu_ms']:.2f} ms)."
         )
+    if "archive_bytes" in ours:
+        body.append(
+            f"The backfill's web archive took {ours['archive_bytes'] / max(stored, 1) / 1024:.1f} "
+            "KiB per stored article (its discovery pages included): "
+            f"{ours['archive_bytes'] / max(stored, 1) / 1000:.0f} MB per 1,000 articles."
+        )
     return body
 
 

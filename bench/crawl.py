@@ -54,6 +54,7 @@ def crawl_round(articles: int, weight: str) -> dict[str, Any]:
     stored = int(project_stats.get("mizan/store/new", 0))
     project = {"stored": stored, "seconds": project_seconds, "rate": stored / project_seconds,
                "peak_mib": int(project_stats["memusage/max"]) / 2**20,
+               "archive_bytes": int(project_stats.get("mizan/archive/bytes", 0)),
                **cpu_per_page(project_stats, stored)}  # fmt: skip
     bare = {"urls": len(urls), "seconds": bare_seconds, "rate": len(urls) / bare_seconds,
             "peak_mib": int(bare_stats["memusage/max"]) / 2**20,
@@ -116,6 +117,7 @@ def summary(figures: dict[str, Any]) -> str:
             f"  ratio                                       : {figures['ratio']:7.2f} (target >= 0.80 on live pages)",
             f"  CPU per article: backfill {project['cpu_ms']:.2f} ms (replica meanwhile {project['replica_cpu_ms']:.2f}), "
             f"bare {bare['cpu_ms']:.2f} ms (replica {bare['replica_cpu_ms']:.2f}); bare wall {cpu['bare_ms']:.2f} ms an article",
+            f"  web archive: {project['archive_bytes'] / max(stored, 1) / 1024:.1f} KiB per stored article (discovery pages included)",
             f"  best ratio this CPU allows: {cpu['one_thread']:.2f} on one thread, {cpu['all_cores']:.2f} spread over {cpu['cores']} cores",
             f"  requests: {figures['article_requests']} article pages + {discovery} discovery pages for {project['stored']} stored articles "
             f"= {figures['article_requests'] / stored:.3f} article requests per stored article (target <= 1.05) "
