@@ -1,13 +1,15 @@
 """Every benchmark in one command, and bench/RESULTS.md written from their figures.
 
     python bench/run_all.py [--quick] [--output bench/RESULTS.md] [--only NAME ...] [--figures PATH]
+    python bench/run_all.py --from-figures PATH [--output bench/RESULTS.md]
 
 Each benchmark runs as its own process (``bench/NAME.py ... --json FILE``), so one's memory and
 imports do not weigh on the next, and each stays runnable alone. The report puts every figure
 next to its baseline from the same run as a ratio, checks the targets, says why where one is
 missed, and records the machine and how loaded it was while each benchmark ran. ``--quick`` runs
 tiny sizes (a smoke test of the whole thing in about a minute; its figures mean nothing).
-``--figures`` also writes the raw figures and run conditions as JSON.
+``--figures`` also writes the raw figures and run conditions as JSON; ``--from-figures`` writes the
+report anew from such a file (the same run's figures, the report's current text).
 """
 
 from __future__ import annotations
@@ -232,13 +234,36 @@ def save_figures(
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False))
 
 
+def load_figures(path: Path) -> tuple[dict[str, Run], datetime, Conditions, str]:
+    """What ``save_figures`` wrote: the runs, and the start, conditions and code of the whole."""
+    data = json.loads(path.read_text())
+    whole = data.pop("run")
+    runs = {
+        name: Run(name, saved["figures"], saved["failure"], Conditions(**saved["conditions"]))
+        for name, saved in data.items()
+    }
+    started = datetime.fromisoformat(whole["started"])
+    return runs, started, Conditions(**whole["conditions"]), whole["code"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test")
     parser.add_argument("--output", type=Path, default=BENCH / "RESULTS.md")
     parser.add_argument("--only", nargs="+", choices=ORDER, help="run only these benchmarks")
     parser.add_argument("--figures", type=Path, help="also write the raw figures here (JSON)")
+    parser.add_argument(
+        "--from-figures", type=Path, metavar="PATH",
+        help="run nothing: write the report anew from the figures an earlier run saved there "
+        "(after a change to the report's text)",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.from_figures:
+        runs, started, whole, code = load_figures(args.from_figures)
+        text, _ = report(runs, started, whole, code)
+        args.output.write_text(text)
+        print(f"wrote {args.output} from {args.from_figures}")  # noqa: T201 - the command's result
+        return
     sizes = SIZES["quick" if args.quick else "full"]
     started, first, code = datetime.now(UTC), Snapshot.take(), code_state(args.output)
     with tempfile.TemporaryDirectory() as tmp:
