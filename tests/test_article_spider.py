@@ -136,6 +136,7 @@ def _scrapy_parse(
         **os.environ,
         "MIZAN_BASE_URL": replica.base_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'mizan.sqlite'}",
+        "MIZAN_ARCHIVE_DIR": str(tmp_path / "archive"),  # not the checkout's data/archive
     }
     environment.pop("SCRAPY_SETTINGS_MODULE", None)  # found through scrapy.cfg
     return subprocess.run(
