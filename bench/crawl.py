@@ -11,7 +11,6 @@ site's weight; requests per stored article at most 1.05 plus the sitemap (discov
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from _common import (
     write_figures,
 )
 
+from mizan_crawler.archive.reparse import default_workers
 from mizan_crawler.pages.article import news_code_from_url
 from mizan_crawler.replica import Corpus
 from mizan_crawler.replica.chrome import WEIGHTS
@@ -90,9 +90,7 @@ def measure(articles: int = 5000, rounds: int = 1, weight: str = "live") -> dict
     runs = [crawl_round(articles, weight) for _ in range(rounds)]
     bare = max((run["bare"] for run in runs), key=lambda run: run["rate"])
     project = max((run["project"] for run in runs), key=lambda run: run["rate"])
-    cores = (
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
+    cores = default_workers()  # the cores this process may use
     return {
         "cpu": cpu_bounds(bare, project, cores),
         "articles": articles,

@@ -52,6 +52,7 @@ from scrapy.utils.project import get_project_settings
 from mizan_crawler.archive.files import WarcFiles, warc_date
 from mizan_crawler.archive.middleware import request_record, response_record
 from mizan_crawler.archive.reader import Capture, read_archive
+from mizan_crawler.archive.reparse import default_workers
 from mizan_crawler.replica import Corpus, ReplicaServer
 from mizan_crawler.replica.server import _Handler
 
@@ -232,9 +233,7 @@ def measure(
         reparse[str(workers)] = {**best, "rate": built["pages"] / best["seconds"],
                                  "all_seconds": [run["seconds"] for run in found]}  # fmt: skip
     one, two = reparse["1"]["rate"], reparse["2"]["rate"]
-    cores = (
-        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    )
+    cores = default_workers()  # the cores this process may use
     return {
         "cores": cores,
         "cpu": cpu_bounds(built["pages"], reparse["1"], cores),
